@@ -1,0 +1,301 @@
+package io.portres.agent;
+
+import io.portres.agent.backend.Backends;
+import io.portres.agent.backend.ReservationBackend;
+import io.portres.agent.hook.BindDispatcher;
+import io.portres.agent.hook.BindTransformer;
+import io.portres.agent.hook.BridgeInstaller;
+import io.portres.agent.hook.JdkAccess;
+import io.portres.agent.hook.Sites;
+import io.portres.agent.log.AgentLog;
+import io.portres.agent.log.AsyncWriter;
+import io.portres.agent.log.EventLog;
+import io.portres.agent.log.LineSink;
+import io.portres.agent.match.StackCapture;
+import io.portres.policy.LogSettings;
+import io.portres.policy.Policy;
+import io.portres.policy.PolicyException;
+import io.portres.policy.PolicyLoader;
+import io.portres.policy.Problem;
+import io.portres.policy.Protocol;
+import io.portres.policy.Reservation;
+import io.portres.policy.Rule;
+
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.lang.instrument.Instrumentation;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Start-up, in order: switches, policy, log, backend, bridge, transformer, retransformation of JDK classes that
+ * are already loaded, then a background warm-up. Installs at most once per JVM.
+ *
+ * <p>Failure rules: a bad policy stops the JVM with status 2 before the application's main runs (unless
+ * {@code onPolicyError=continue}, or when attaching to a running JVM); anything else that goes wrong leaves the
+ * JVM uninstrumented with one message, and never throws.
+ */
+public final class Installer {
+
+    /** Exit status when the policy is unusable: the application does not start. */
+    static final int POLICY_ERROR_STATUS = 2;
+    private static final int SUMMARY_RULES = 20;
+
+    private static final Object LOCK = new Object();
+    private static boolean installed;
+
+    private Installer() {
+    }
+
+    /** Returns null on success, or the reason the agent is inactive. */
+    static String install(String agentArgs, Instrumentation inst, boolean attach) {
+        try {
+            synchronized (LOCK) {
+                if (installed || BridgeInstaller.existingBridge() != null) {
+                    LineSink.stderr().write("[portres] WARN portres is already installed in this JVM;"
+                            + " ignoring the second -javaagent/attach");
+                    return null;
+                }
+                installed = true;
+            }
+            return doInstall(agentArgs, inst, attach);
+        } catch (Throwable t) {
+            String msg = "portres could not start and is inactive (the application runs without it): " + t;
+            LineSink.stderr().write("[portres] ERROR " + msg);
+            return msg;
+        }
+    }
+
+    private static String doInstall(String agentArgs, Instrumentation inst, boolean attach) {
+        AgentOptions options = AgentOptions.parse(agentArgs, System.getProperties(), System.getenv());
+        List<String> errors = new ArrayList<String>(options.errors());
+        Policy policy = null;
+        if (options.policy() == null) {
+            errors.add("no policy given: use -javaagent:portres-agent.jar=<policy.yaml>, -Dportres.policy=<file>"
+                    + " or PORTRES_POLICY");
+        } else if (errors.isEmpty()) {
+            try {
+                policy = PolicyLoader.load(Paths.get(options.policy()));
+            } catch (PolicyException e) {
+                for (Problem p : e.problems()) {
+                    if (p.severity() == Problem.Severity.ERROR) {
+                        errors.add(p.toString());
+                    }
+                }
+                if (errors.isEmpty()) {
+                    errors.add(options.policy() + ": " + e.getMessage());
+                }
+            }
+        }
+        AgentLog log = null;
+        EventLog events = null;
+        if (policy != null) {
+            LogSettings settings = policy.log();
+            try {
+                log = new AgentLog(settings.level(), settings.file() == null ? LineSink.stderr()
+                        : LineSink.file(settings.file(), true));
+            } catch (IOException e) {
+                errors.add(policy.source() + ": log.file: cannot write " + settings.file() + ": " + e);
+            }
+            try {
+                events = settings.events() == null ? null : new EventLog(LineSink.file(settings.events(), false));
+            } catch (IOException e) {
+                errors.add(policy.source() + ": log.events: cannot write " + settings.events() + ": " + e);
+            }
+        }
+        if (!errors.isEmpty()) {
+            return refuse(errors, options, attach);
+        }
+
+        Backends.Choice choice = Backends.choose(policy, options.backend(), System.getProperty("os.name", ""));
+        ReservationBackend backend = choice.backend;
+        for (Problem w : policy.warnings()) {
+            log.warn(w.toString());
+        }
+        if (choice.note != null) {
+            log.warn(choice.note);
+        }
+        backend.start(policy, log);
+        final Engine engine = new Engine(policy, backend, log, events);
+
+        Class<?> bridge;
+        try {
+            bridge = BridgeInstaller.install(inst);
+            BindDispatcher.connect(bridge);
+        } catch (Throwable t) {
+            log.error("cannot connect to the JDK's socket classes, the agent is inactive: " + t);
+            return "bridge: " + t;
+        }
+        BindDispatcher.setEngine(engine);
+        setUdpAutoBind(bridge, policy);
+
+        final BindTransformer transformer = BindTransformer.forAllHookPoints();
+        inst.addTransformer(transformer, true);
+        retransformLoaded(inst, transformer, log);
+        registerShutdown(backend);
+        summary(policy, engine, log, options, attach);
+        warmUpInBackground(transformer, log);
+        return null;
+    }
+
+    /** Prints every error; then stops the JVM (status 2), or leaves the agent inactive. */
+    private static String refuse(List<String> errors, AgentOptions options, boolean attach) {
+        LineSink err = LineSink.stderr();
+        for (String e : errors) {
+            err.write(e);
+        }
+        String count = errors.size() == 1 ? "1 error" : errors.size() + " errors";
+        if (attach || options.continueOnPolicyError()) {
+            err.write("[portres] WARN " + count + " in the portres configuration; the agent is inactive and the"
+                    + " application runs without it" + (attach ? "" : " (onPolicyError=continue)"));
+            return count;
+        }
+        err.write("[portres] " + count + " in the portres configuration; the application was not started"
+                + " (fix the policy, or set onPolicyError=continue to start without the agent)");
+        System.exit(POLICY_ERROR_STATUS);
+        return count; // not reached
+    }
+
+    /** JDK 8/11 DatagramChannels bind inside send/connect; make that explicit only when a UDP rule could care. */
+    private static void setUdpAutoBind(Class<?> bridge, Policy policy) {
+        boolean wanted = false;
+        for (Rule r : policy.rules()) {
+            if (r.protocol() == Protocol.UDP && (r.ports() == null || r.ports().contains(0))) {
+                wanted = true;
+            }
+        }
+        try {
+            bridge.getField("udpAutoBind").setBoolean(null, wanted);
+        } catch (Throwable ignored) {
+            // the field is ours; this cannot fail short of a broken build
+        }
+    }
+
+    /** Classes loaded before the agent (JMX agent, an attach, another agent) are rewritten in place. */
+    private static void retransformLoaded(Instrumentation inst, BindTransformer transformer, AgentLog log) {
+        Set<String> targets = transformer.targetClassNames();
+        List<Class<?>> loaded = new ArrayList<Class<?>>();
+        for (Class<?> c : inst.getAllLoadedClasses()) {
+            if (c.getClassLoader() == null && targets.contains(c.getName())) {
+                loaded.add(c);
+            }
+        }
+        if (loaded.isEmpty()) {
+            return;
+        }
+        try {
+            inst.retransformClasses(loaded.toArray(new Class<?>[0]));
+            log.debug("retransformed already-loaded classes: " + loaded);
+        } catch (Throwable t) {
+            log.error("cannot retransform " + loaded + "; binds through them are not seen: " + t);
+        }
+    }
+
+    private static void registerShutdown(final ReservationBackend backend) {
+        Runtime.getRuntime().addShutdownHook(new Thread(new Runnable() {
+            @Override
+            public void run() {
+                try {
+                    backend.stop();
+                } catch (Throwable ignored) {
+                    // nothing sensible to do while the JVM exits
+                }
+                AsyncWriter.shutdown();
+            }
+        }, "portres-shutdown"));
+    }
+
+    private static void summary(Policy policy, Engine engine, AgentLog log, AgentOptions options, boolean attach) {
+        if (!log.enabled(io.portres.policy.LogLevel.INFO)) {
+            return;
+        }
+        String version = Installer.class.getPackage() == null ? null
+                : Installer.class.getPackage().getImplementationVersion();
+        Path file = Paths.get(options.policy()).toAbsolutePath().normalize();
+        log.info("portres " + (version == null ? "(dev)" : version) + (attach ? " attached" : " active")
+                + ": policy " + file + ", mode " + lower(policy.mode()) + ", onError " + lower(policy.onError())
+                + ", backend " + engine.backend().name() + (engine.audit() ? " (records only)" : "") + ", "
+                + plural(policy.reservations().size(), "reservation") + ", " + plural(policy.rules().size(), "rule")
+                + (policy.log().events() == null ? "" : ", events " + policy.log().events()));
+        for (Reservation r : policy.reservations()) {
+            String token = engine.backend().tokenOf(r);
+            log.info("  reservation '" + r.name() + "': " + r.describe() + ", " + lower(r.kind())
+                    + (token != null ? ", token " + token : ""));
+        }
+        int shown = 0;
+        for (Rule r : policy.rules()) {
+            if (shown++ == SUMMARY_RULES) {
+                log.info("  ... and " + (policy.rules().size() - SUMMARY_RULES) + " more rules");
+                break;
+            }
+            log.info("  rule " + (r.index() + 1) + " '" + r.name() + "': " + r.protocol().id()
+                    + (r.ports() == null ? " any port" : " port " + r.ports().describe())
+                    + (r.address().isAny() ? "" : ", address " + r.address().describe())
+                    + (r.classes() == null ? "" : ", class " + join(r.classes().patterns()))
+                    + (r.implicit() ? ", implicit" : "") + " -> '" + r.reservation().name() + "'");
+        }
+    }
+
+    /**
+     * Off the application's critical path: load and transform the hooked JDK classes, build the method handles
+     * and run the dispatcher once, so that the first real bind loads nothing (class loading inside a bind can
+     * happen under class-initialisation locks). Then report what was instrumented.
+     */
+    private static void warmUpInBackground(final BindTransformer transformer, final AgentLog log) {
+        Thread t = new Thread(new Runnable() {
+            @Override
+            public void run() {
+                try {
+                    for (String name : transformer.targetClassNames()) {
+                        try {
+                            Class.forName(name, false, null);
+                        } catch (ClassNotFoundException notInThisJdk) {
+                            // e.g. the legacy java.net impls on JDK 18+
+                        }
+                    }
+                    Throwable access = JdkAccess.warmUp();
+                    if (access != null) {
+                        log.warn("JDK internals unavailable, matched binds report no bound port: " + access);
+                    }
+                    StackCapture.callerFrames(2);
+                    Class<?> bridge = BridgeInstaller.existingBridge();
+                    if (bridge != null) {
+                        bridge.getMethod("before", int.class, Object.class, FileDescriptor.class,
+                                java.net.InetAddress.class, int.class).invoke(null, -1, null, null, null, 0);
+                    }
+                    for (String f : transformer.failures()) {
+                        log.warn("could not instrument " + f + "; binds through it are not seen");
+                    }
+                    log.debug("instrumented " + transformer.instrumented() + " (site ids: NET_BIND="
+                            + Sites.NET_BIND + ")");
+                } catch (Throwable bug) {
+                    log.agentBug("warm-up", bug);
+                }
+            }
+        }, "portres-warmup");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private static String lower(Enum<?> e) {
+        return e.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private static String plural(int n, String word) {
+        return n + " " + word + (n == 1 ? "" : "s");
+    }
+
+    private static String join(List<String> items) {
+        StringBuilder sb = new StringBuilder();
+        for (String s : items) {
+            if (sb.length() > 0) {
+                sb.append(", ");
+            }
+            sb.append(s);
+        }
+        return sb.toString();
+    }
+}

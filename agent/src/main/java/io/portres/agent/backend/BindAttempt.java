@@ -1,0 +1,136 @@
+package io.portres.agent.backend;
+
+import io.portres.agent.hook.JdkAccess;
+import io.portres.agent.hook.Sites;
+import io.portres.agent.match.StackCapture;
+import io.portres.policy.Protocol;
+import io.portres.policy.Reservation;
+import io.portres.policy.Rule;
+
+import java.io.FileDescriptor;
+import java.net.InetAddress;
+
+/**
+ * One bind the dispatcher is deciding, from the hook's arguments to the event. One instance per thread, reused:
+ * the unmatched path allocates nothing, and backends must not keep a reference.
+ */
+public final class BindAttempt {
+
+    /** How many caller frames a class condition may look at. */
+    static final int MAX_FRAMES = 128;
+
+    int site;
+    Object context;
+    FileDescriptor fd;
+    InetAddress address;
+    int port;
+    Protocol protocol;
+    boolean implicit;
+    Rule rule;
+    private String[] frames;
+    private int handle;
+
+    // state kept between the hook's entry and exit
+    public boolean busy;
+    public boolean pending;
+    public long startedMillis;
+    public String outcome;
+    public String error;
+    public String token;
+    public int boundPort;
+
+    public void reset(int site, Object context, FileDescriptor fd, InetAddress address, int port, Protocol protocol,
+                      boolean implicit) {
+        this.site = site;
+        this.context = context;
+        this.fd = fd;
+        this.address = address;
+        this.port = port;
+        this.protocol = protocol;
+        this.implicit = implicit;
+        this.rule = null;
+        this.frames = null;
+        this.handle = Integer.MIN_VALUE;
+        this.pending = false;
+        this.outcome = null;
+        this.error = null;
+        this.token = null;
+        this.boundPort = -1;
+    }
+
+    public void setRule(Rule rule) {
+        this.rule = rule;
+    }
+
+    /** Which hook saw the bind; see {@link Sites}. */
+    public int site() {
+        return site;
+    }
+
+    /**
+     * The hook's context object: the legacy {@code SocketImpl}/{@code DatagramSocketImpl} for sites B and C (a
+     * Windows backend finds the second socket of a two-stack impl there), the remote address for an implicit TCP
+     * bind, otherwise null.
+     */
+    public Object context() {
+        return context;
+    }
+
+    public FileDescriptor fd() {
+        return fd;
+    }
+
+    /** The OS handle: the SOCKET on Windows, the fd elsewhere; -1 if unknown. */
+    public int handle() {
+        if (handle == Integer.MIN_VALUE) {
+            handle = JdkAccess.handle(fd);
+        }
+        return handle;
+    }
+
+    /** The requested local address; null for an implicit bind (the kernel picks it at connect). */
+    public InetAddress address() {
+        return address;
+    }
+
+    /** The requested local port; 0 for wildcard/ephemeral binds and implicit binds. */
+    public int port() {
+        return port;
+    }
+
+    public Protocol protocol() {
+        return protocol;
+    }
+
+    /** True for an unbound TCP socket about to connect (rules with {@code implicit: true}). */
+    public boolean implicit() {
+        return implicit;
+    }
+
+    public Rule rule() {
+        return rule;
+    }
+
+    public Reservation reservation() {
+        return rule == null ? null : rule.reservation();
+    }
+
+    /** True where the hooked JDK method can return without its own native bind (sun.nio.ch.Net.bind). */
+    public boolean canSkipNativeBind() {
+        return site == Sites.NET_BIND;
+    }
+
+    /** Class names of the frames above the JDK socket code, nearest first; walked once, on first use. */
+    public String[] frames() {
+        if (frames == null) {
+            frames = StackCapture.callerFrames(MAX_FRAMES);
+        }
+        return frames;
+    }
+
+    /** The nearest class outside the JDK socket code and the agent, or null. */
+    public String caller() {
+        String[] f = frames();
+        return f.length == 0 ? null : f[0];
+    }
+}

@@ -1,0 +1,233 @@
+package io.portres.agent.hook;
+
+import io.portres.agent.Engine;
+import io.portres.agent.backend.AssociationException;
+import io.portres.agent.backend.BindAttempt;
+import io.portres.agent.backend.ReservationBackend;
+import io.portres.agent.match.PolicyMatcher;
+import io.portres.policy.OnError;
+import io.portres.policy.Protocol;
+import io.portres.policy.Reservation;
+import io.portres.policy.Rule;
+
+import java.io.FileDescriptor;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The target of the bridge's method handles: from a hooked JDK bind to a decision, the backend's association, the
+ * log line and the event.
+ *
+ * <p>Hot path discipline: an unmatched bind returns after {@link PolicyMatcher#mayMatch} (array reads and address
+ * compares); nothing on that path allocates, walks the stack or touches a ThreadLocal. Everything below the
+ * candidate check runs under a per-thread re-entrancy guard, catches every Throwable, and only lets the deliberate
+ * {@link BindException} of {@code onError: fail} escape.
+ */
+public final class BindDispatcher {
+
+    private static volatile Engine engine;
+    private static AtomicInteger inFlight = new AtomicInteger(); // replaced by the bridge's counter at install
+
+    private static final ThreadLocal<BindAttempt> CURRENT = new ThreadLocal<BindAttempt>() {
+        @Override
+        protected BindAttempt initialValue() {
+            return new BindAttempt();
+        }
+    };
+
+    private BindDispatcher() {
+    }
+
+    /** Connects the bridge to this class. Called once, after the bridge was defined. */
+    public static void connect(Class<?> bridge) throws Exception {
+        MethodHandles.Lookup lookup = MethodHandles.lookup();
+        MethodHandle before = lookup.findStatic(BindDispatcher.class, "before", MethodType.methodType(int.class,
+                int.class, Object.class, FileDescriptor.class, InetAddress.class, int.class));
+        MethodHandle after = lookup.findStatic(BindDispatcher.class, "after", MethodType.methodType(void.class,
+                int.class, FileDescriptor.class, int.class, Throwable.class));
+        inFlight = (AtomicInteger) bridge.getField("IN_FLIGHT").get(null);
+        bridge.getField("afterHandle").set(null, after);
+        bridge.getField("beforeHandle").set(null, before);
+    }
+
+    /** Installs or replaces the policy in force; binds already decided are not affected. */
+    public static void setEngine(Engine e) {
+        engine = e;
+    }
+
+    public static Engine engine() {
+        return engine;
+    }
+
+    static int before(int site, Object context, FileDescriptor fd, InetAddress address, int port)
+            throws BindException {
+        Engine e = engine;
+        if (e == null) {
+            return port;
+        }
+        PolicyMatcher m = e.matcher();
+        Protocol protocol;
+        boolean implicit = false;
+        switch (site) {
+            case Sites.NET_BIND:
+                if (!m.mayMatchEither(address, port)) {
+                    return port;
+                }
+                protocol = null; // learnt from the socket below, only for candidates
+                break;
+            case Sites.LEGACY_TCP_BIND:
+                protocol = Protocol.TCP;
+                if (!m.mayMatch(protocol, address, port)) {
+                    return port;
+                }
+                break;
+            case Sites.LEGACY_UDP_BIND:
+                protocol = Protocol.UDP;
+                if (!m.mayMatch(protocol, address, port)) {
+                    return port;
+                }
+                break;
+            case Sites.IMPLICIT_TCP:
+                if (!m.hasImplicitRules()) {
+                    return port;
+                }
+                protocol = Protocol.TCP;
+                implicit = true;
+                break;
+            default:
+                return port;
+        }
+        BindAttempt a = CURRENT.get();
+        if (a.busy) {
+            return port; // a bind made by the agent's own work (or a backend): never decide recursively
+        }
+        a.busy = true;
+        try {
+            if (a.pending) {
+                finish(e, a, -1, null); // defensive: an exit hook that never ran
+            }
+            if (protocol == null) {
+                protocol = JdkAccess.protocolOf(fd);
+                if (protocol == null) {
+                    return port; // SCTP, or a socket we cannot read
+                }
+            }
+            a.reset(site, context, fd, address, port, protocol, implicit);
+            Rule rule = implicit ? m.matchImplicit(FRAMES) : m.match(protocol, address, port, FRAMES);
+            if (rule == null) {
+                return port;
+            }
+            a.setRule(rule);
+            return decide(e, a, rule);
+        } catch (BindException deliberate) {
+            throw deliberate;
+        } catch (Throwable bug) {
+            e.log().agentBug("bind hook", bug);
+            return port;
+        } finally {
+            a.busy = false;
+        }
+    }
+
+    private static final PolicyMatcher.Frames FRAMES = new PolicyMatcher.Frames() {
+        @Override
+        public String[] frames() {
+            return CURRENT.get().frames();
+        }
+    };
+
+    private static int decide(Engine e, BindAttempt a, Rule rule) throws BindException {
+        ReservationBackend backend = e.backend();
+        Reservation reservation = rule.reservation();
+        a.startedMillis = System.currentTimeMillis();
+        int port;
+        if (e.audit()) {
+            port = a.port();
+            a.outcome = "audited";
+        } else {
+            try {
+                port = backend.associate(a);
+                a.outcome = "associated";
+            } catch (AssociationException x) {
+                a.error = x.getMessage();
+                if (rule.effectiveOnError(e.policy().onError()) == OnError.FAIL) {
+                    a.outcome = "failed";
+                    a.token = backend.tokenOf(reservation);
+                    e.record(a, -1);
+                    e.log().error("rule '" + rule.name() + "' refused a " + describe(a) + ": " + x.getMessage());
+                    throw new BindException("portres: rule '" + rule.name() + "' could not associate this "
+                            + a.protocol().id() + " socket with reservation '" + reservation.name() + "' ("
+                            + reservation.describe() + "): " + x.getMessage());
+                }
+                port = a.port();
+                a.outcome = "continued";
+                e.log().warnOnce("continue:" + rule.name() + ":" + x.causeKey(), "rule '" + rule.name()
+                        + "': association with reservation '" + reservation.name() + "' (" + reservation.describe()
+                        + ") failed, binding without it (onError: continue); this warning is shown once per cause: "
+                        + x.getMessage());
+            }
+        }
+        a.token = backend.tokenOf(reservation);
+        if (a.implicit()) {
+            e.record(a, -1); // the port is chosen later, inside connect()
+            return a.port();
+        }
+        if (port == ReservationBackend.ALREADY_BOUND && a.canSkipNativeBind()) {
+            e.record(a, a.boundPort >= 0 ? a.boundPort : JdkAccess.localPort(a.fd()));
+            return BindBridgeConstants.SKIP_NATIVE_BIND;
+        }
+        if (port < 0 || port > 65535) {
+            port = a.port();
+        }
+        a.pending = true;
+        inFlight.incrementAndGet();
+        return port;
+    }
+
+    static void after(int site, FileDescriptor fd, int boundPort, Throwable failure) {
+        BindAttempt a = CURRENT.get();
+        if (!a.pending) {
+            return;
+        }
+        Engine e = engine;
+        try {
+            finish(e, a, boundPort, failure);
+        } catch (Throwable bug) {
+            if (e != null) {
+                e.log().agentBug("bind exit hook", bug);
+            }
+        }
+    }
+
+    private static void finish(Engine e, BindAttempt a, int boundPort, Throwable failure) {
+        a.pending = false;
+        inFlight.decrementAndGet();
+        if (e == null) {
+            return;
+        }
+        if (failure != null) {
+            String why = e.backend().explainBindFailure(a, failure);
+            a.error = why != null ? why : String.valueOf(failure);
+            e.record(a, -1);
+            return;
+        }
+        if (boundPort < 0) {
+            boundPort = JdkAccess.localPort(a.fd());
+        }
+        e.record(a, boundPort);
+    }
+
+    static String describe(BindAttempt a) {
+        String addr = a.address() == null ? "*" : a.address().getHostAddress();
+        return a.protocol().id() + " bind " + (a.implicit() ? "(implicit, before connect)" : addr + ":" + a.port());
+    }
+
+    /** Mirrors {@code BindBridge}'s constants without loading it from the agent's class loader. */
+    static final class BindBridgeConstants {
+        static final int SKIP_NATIVE_BIND = -1;
+    }
+}

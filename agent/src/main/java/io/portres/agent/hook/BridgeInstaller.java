@@ -1,0 +1,126 @@
+package io.portres.agent.hook;
+
+import net.bytebuddy.jar.asm.ClassReader;
+import net.bytebuddy.jar.asm.ClassWriter;
+import net.bytebuddy.jar.asm.commons.ClassRemapper;
+import net.bytebuddy.jar.asm.commons.SimpleRemapper;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.instrument.Instrumentation;
+import java.lang.invoke.MethodHandles;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Defines {@link BindBridge} inside {@code java.base} as {@code sun.nio.ch.PortresBridge}, in the bootstrap loader.
+ *
+ * <p>Why not a bootstrap class-path append: on JDK 17 it prints "Sharing is only supported for boot loader classes
+ * because bootstrap classpath has been appended" and turns off class sharing for the application. Defining one
+ * class into an existing boot package has neither effect (JaCoCo does the same for {@code java.lang.$JaCoCo}).
+ *
+ * <p>JDK 9+: {@code sun.nio.ch} is opened to the agent's own (unnamed) module only, with
+ * {@link Instrumentation#redefineModule}; the application's modules see no change. Then
+ * {@code MethodHandles.privateLookupIn(<a sun.nio.ch class>).defineClass(bytes)}. JDK 8: {@code Unsafe.defineClass}
+ * with a null loader. Both paths go through reflection because the agent is compiled for Java 8.
+ */
+public final class BridgeInstaller {
+
+    public static final String BRIDGE_CLASS = "sun.nio.ch.PortresBridge";
+    private static final String SOURCE_INTERNAL = "io/portres/agent/hook/BindBridge";
+
+    private BridgeInstaller() {
+    }
+
+    /** The bridge if an earlier copy of the agent defined it already, else null. */
+    public static Class<?> existingBridge() {
+        try {
+            return Class.forName(BRIDGE_CLASS, false, null);
+        } catch (Throwable notThere) {
+            return null;
+        }
+    }
+
+    /**
+     * Opens the JDK packages the agent reads (JDK 9+) and defines the bridge. Throws if anything fails; the caller
+     * then leaves the JVM uninstrumented.
+     */
+    public static Class<?> install(Instrumentation inst) throws Exception {
+        openJdkPackages(inst);
+        byte[] bytes = renamedBridge();
+        if (JdkVersion.FEATURE >= 9) {
+            Class<?> anchor = Class.forName("sun.nio.ch.Interruptible", false, null);
+            Method privateLookupIn = MethodHandles.class.getMethod("privateLookupIn", Class.class,
+                    MethodHandles.Lookup.class);
+            Object lookup = privateLookupIn.invoke(null, anchor, MethodHandles.lookup());
+            Method defineClass = MethodHandles.Lookup.class.getMethod("defineClass", byte[].class);
+            return (Class<?>) defineClass.invoke(lookup, (Object) bytes);
+        }
+        Class<?> unsafeClass = Class.forName("sun.misc.Unsafe");
+        Field theUnsafe = unsafeClass.getDeclaredField("theUnsafe");
+        theUnsafe.setAccessible(true);
+        Object unsafe = theUnsafe.get(null);
+        Method define = unsafeClass.getMethod("defineClass", String.class, byte[].class, int.class, int.class,
+                ClassLoader.class, java.security.ProtectionDomain.class);
+        return (Class<?>) define.invoke(unsafe, BRIDGE_CLASS, bytes, 0, bytes.length, null, null);
+    }
+
+    /**
+     * JDK 9+: export and open {@code sun.nio.ch} (the bridge's package; {@code Net}, {@code IOUtil}) and open
+     * {@code java.io} (FileDescriptor) and {@code java.net} (legacy socket impls, for backends that need a second
+     * handle) to the agent's module only. Without this JDK 16+ refuses the reflective access outright.
+     */
+    private static void openJdkPackages(Instrumentation inst) throws Exception {
+        if (JdkVersion.FEATURE < 9) {
+            return;
+        }
+        Method getModule = Class.class.getMethod("getModule");
+        Object javaBase = getModule.invoke(Object.class);
+        Object agentModule = getModule.invoke(BridgeInstaller.class);
+        Set<Object> toAgent = Collections.singleton(agentModule);
+        Map<String, Set<Object>> exports = new HashMap<String, Set<Object>>();
+        exports.put("sun.nio.ch", toAgent);
+        Map<String, Set<Object>> opens = new HashMap<String, Set<Object>>();
+        opens.put("sun.nio.ch", toAgent);
+        opens.put("java.io", toAgent);
+        opens.put("java.net", toAgent);
+        Class<?> moduleClass = Class.forName("java.lang.Module");
+        Method redefineModule = Instrumentation.class.getMethod("redefineModule", moduleClass, Set.class, Map.class,
+                Map.class, Set.class, Map.class);
+        redefineModule.invoke(inst, javaBase, new HashSet<Object>(), exports, opens, new HashSet<Class<?>>(),
+                new HashMap<Class<?>, java.util.List<Class<?>>>());
+    }
+
+    static byte[] renamedBridge() throws IOException {
+        byte[] original = readResource(SOURCE_INTERNAL + ".class");
+        ClassReader reader = new ClassReader(original);
+        ClassWriter writer = new ClassWriter(0);
+        Map<String, String> mapping = new HashMap<String, String>();
+        mapping.put(SOURCE_INTERNAL, BRIDGE_CLASS.replace('.', '/'));
+        reader.accept(new ClassRemapper(writer, new SimpleRemapper(mapping)), 0);
+        return writer.toByteArray();
+    }
+
+    private static byte[] readResource(String name) throws IOException {
+        InputStream in = BridgeInstaller.class.getClassLoader().getResourceAsStream(name);
+        if (in == null) {
+            throw new IOException("missing " + name + " in the agent jar");
+        }
+        try {
+            ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
+            byte[] buf = new byte[4096];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                out.write(buf, 0, n);
+            }
+            return out.toByteArray();
+        } finally {
+            in.close();
+        }
+    }
+}

@@ -1,0 +1,225 @@
+package io.portres.agent.hook;
+
+import net.bytebuddy.jar.asm.Label;
+import net.bytebuddy.jar.asm.MethodVisitor;
+import net.bytebuddy.jar.asm.Opcodes;
+import net.bytebuddy.jar.asm.Type;
+
+/**
+ * Writes the code inlined into one JDK bind method:
+ * <pre>
+ *   port = PortresBridge.before(site, context, fd, address, port);   // may throw the deliberate BindException
+ *   [Net.bind only] if (port == SKIP_NATIVE_BIND) return;             // the backend bound the socket itself
+ *   try {
+ *       ...original body...   // before each return: PortresBridge.after(site, fd, boundPort)
+ *   } catch (Throwable t) {
+ *       PortresBridge.afterThrow(t, site, fd); throw t;
+ *   }
+ * </pre>
+ * Hazards handled here:
+ * <ul>
+ *   <li>No frames can be computed (that would load classes inside a transformer), so every frame the new code needs
+ *       is written by hand. The only branch target in the entry code is at the very start, where the frame is the
+ *       method's initial frame; the handler's frame is the initial locals with a Throwable on the stack, which
+ *       every point of the original body satisfies (javac never stores another type in a parameter slot).</li>
+ *   <li>The handler is registered in {@code visitMaxs}, so it is the last entry of the exception table and never
+ *       pre-empts the method's own handlers.</li>
+ *   <li>Only JDK types and the bridge are referenced.</li>
+ * </ul>
+ */
+final class HookMethodVisitor extends MethodVisitor {
+
+    static final String BRIDGE = "sun/nio/ch/PortresBridge";
+    private static final String FD = "Ljava/io/FileDescriptor;";
+    private static final String BEFORE_DESC = "(ILjava/lang/Object;Ljava/io/FileDescriptor;Ljava/net/InetAddress;I)I";
+    private static final String AFTER_DESC = "(ILjava/io/FileDescriptor;I)V";
+    private static final String AFTER_THROW_DESC = "(Ljava/lang/Throwable;ILjava/io/FileDescriptor;)V";
+
+    private final HookPoint point;
+    private final String owner;
+    private final boolean isStatic;
+    private final String methodDescriptor;
+    private final BindTransformer.ClassShape shape;
+    private final Label tryStart = new Label();
+    private final Label handler = new Label();
+
+    HookMethodVisitor(MethodVisitor next, HookPoint point, String owner, int access, String methodDescriptor,
+                      BindTransformer.ClassShape shape) {
+        super(Opcodes.ASM9, next);
+        this.point = point;
+        this.owner = owner;
+        this.isStatic = (access & Opcodes.ACC_STATIC) != 0;
+        this.methodDescriptor = methodDescriptor;
+        this.shape = shape;
+    }
+
+    private boolean wrapsBody() {
+        return point.site == Sites.NET_BIND || point.site == Sites.LEGACY_TCP_BIND
+                || point.site == Sites.LEGACY_UDP_BIND;
+    }
+
+    @Override
+    public void visitCode() {
+        super.visitCode();
+        switch (point.site) {
+            case Sites.NET_BIND:
+                // static bind(ProtocolFamily family, FileDescriptor fd, InetAddress addr, int port)
+                push(point.site);
+                super.visitInsn(Opcodes.ACONST_NULL);
+                super.visitVarInsn(Opcodes.ALOAD, 1);
+                super.visitVarInsn(Opcodes.ALOAD, 2);
+                super.visitVarInsn(Opcodes.ILOAD, 3);
+                super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, "before", BEFORE_DESC, false);
+                Label proceed = new Label();
+                super.visitInsn(Opcodes.DUP);
+                super.visitInsn(Opcodes.ICONST_M1); // BindBridge.SKIP_NATIVE_BIND
+                super.visitJumpInsn(Opcodes.IF_ICMPNE, proceed);
+                super.visitInsn(Opcodes.POP);
+                super.visitInsn(Opcodes.RETURN);
+                super.visitLabel(proceed);
+                super.visitFrame(Opcodes.F_SAME1, 0, null, 1, new Object[] {Opcodes.INTEGER});
+                super.visitVarInsn(Opcodes.ISTORE, 3);
+                break;
+            case Sites.LEGACY_TCP_BIND:
+                // protected synchronized void bind(InetAddress address, int lport)
+                push(point.site);
+                super.visitVarInsn(Opcodes.ALOAD, 0);
+                loadThisFd();
+                super.visitVarInsn(Opcodes.ALOAD, 1);
+                super.visitVarInsn(Opcodes.ILOAD, 2);
+                super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, "before", BEFORE_DESC, false);
+                super.visitVarInsn(Opcodes.ISTORE, 2);
+                break;
+            case Sites.LEGACY_UDP_BIND:
+                // protected synchronized void bind(int lport, InetAddress laddr)
+                push(point.site);
+                super.visitVarInsn(Opcodes.ALOAD, 0);
+                loadThisFd();
+                super.visitVarInsn(Opcodes.ALOAD, 2);
+                super.visitVarInsn(Opcodes.ILOAD, 1);
+                super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, "before", BEFORE_DESC, false);
+                super.visitVarInsn(Opcodes.ISTORE, 1);
+                break;
+            case Sites.IMPLICIT_TCP:
+                // static beforeTcpConnect(FileDescriptor fd, InetAddress remote, int remotePort): the remote
+                // address travels as context; the local address is unspecified and the local port is 0.
+                push(point.site);
+                super.visitVarInsn(Opcodes.ALOAD, 1);
+                super.visitVarInsn(Opcodes.ALOAD, 0);
+                super.visitInsn(Opcodes.ACONST_NULL);
+                super.visitInsn(Opcodes.ICONST_0);
+                super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, "before", BEFORE_DESC, false);
+                super.visitInsn(Opcodes.POP);
+                break;
+            case Sites.IMPLICIT_UDP:
+                // DatagramChannelImpl.send/connect: bind first when unbound, so that Net.bind sees it.
+                super.visitVarInsn(Opcodes.ALOAD, 0);
+                super.visitFieldInsn(Opcodes.GETFIELD, owner, "localAddress", shape.fieldDescriptors.get("localAddress"));
+                super.visitVarInsn(Opcodes.ALOAD, 0);
+                super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, "beforeImplicitUdpBind",
+                        "(Ljava/lang/Object;Ljava/nio/channels/DatagramChannel;)V", false);
+                break;
+            default:
+                throw new IllegalStateException("unknown site " + point.site);
+        }
+        if (wrapsBody()) {
+            super.visitLabel(tryStart);
+        }
+    }
+
+    @Override
+    public void visitInsn(int opcode) {
+        if (wrapsBody() && opcode >= Opcodes.IRETURN && opcode <= Opcodes.RETURN) {
+            push(point.site);
+            loadFd();
+            loadBoundPort();
+            super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, "after", AFTER_DESC, false);
+        }
+        super.visitInsn(opcode);
+    }
+
+    @Override
+    public void visitMaxs(int maxStack, int maxLocals) {
+        if (wrapsBody()) {
+            super.visitTryCatchBlock(tryStart, handler, handler, "java/lang/Throwable");
+            super.visitLabel(handler);
+            Object[] locals = initialLocals();
+            super.visitFrame(Opcodes.F_FULL, locals.length, locals, 1, new Object[] {"java/lang/Throwable"});
+            super.visitInsn(Opcodes.DUP);
+            push(point.site);
+            loadFd();
+            super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, "afterThrow", AFTER_THROW_DESC, false);
+            super.visitInsn(Opcodes.ATHROW);
+        }
+        super.visitMaxs(maxStack, maxLocals);
+    }
+
+    private void loadFd() {
+        if (point.site == Sites.NET_BIND) {
+            super.visitVarInsn(Opcodes.ALOAD, 1);
+        } else {
+            super.visitVarInsn(Opcodes.ALOAD, 0);
+            loadThisFd();
+        }
+    }
+
+    /** this.fd: SocketImpl.fd / DatagramSocketImpl.fd, protected, same package. Expects {@code this} on the stack. */
+    private void loadThisFd() {
+        super.visitFieldInsn(Opcodes.GETFIELD, owner, "fd", FD);
+    }
+
+    private void loadBoundPort() {
+        switch (point.site) {
+            case Sites.LEGACY_TCP_BIND: // set by socketBind from getsockname
+                super.visitVarInsn(Opcodes.ALOAD, 0);
+                super.visitFieldInsn(Opcodes.GETFIELD, owner, "localport", "I");
+                break;
+            case Sites.LEGACY_UDP_BIND: // set by bind0 from getsockname
+                super.visitVarInsn(Opcodes.ALOAD, 0);
+                super.visitFieldInsn(Opcodes.GETFIELD, owner, "localPort", "I");
+                break;
+            default: // the dispatcher asks Net.localAddress(fd), and only for binds it matched
+                super.visitInsn(Opcodes.ICONST_M1);
+        }
+    }
+
+    private Object[] initialLocals() {
+        Type[] args = Type.getArgumentTypes(methodDescriptor);
+        Object[] locals = new Object[args.length + (isStatic ? 0 : 1)];
+        int i = 0;
+        if (!isStatic) {
+            locals[i++] = owner;
+        }
+        for (Type t : args) {
+            locals[i++] = frameType(t);
+        }
+        return locals;
+    }
+
+    private static Object frameType(Type t) {
+        switch (t.getSort()) {
+            case Type.BOOLEAN:
+            case Type.BYTE:
+            case Type.CHAR:
+            case Type.SHORT:
+            case Type.INT:
+                return Opcodes.INTEGER;
+            case Type.FLOAT:
+                return Opcodes.FLOAT;
+            case Type.LONG:
+                return Opcodes.LONG;
+            case Type.DOUBLE:
+                return Opcodes.DOUBLE;
+            default:
+                return t.getInternalName();
+        }
+    }
+
+    private void push(int value) {
+        if (value >= -1 && value <= 5) {
+            super.visitInsn(Opcodes.ICONST_0 + value);
+        } else {
+            super.visitIntInsn(Opcodes.BIPUSH, value);
+        }
+    }
+}

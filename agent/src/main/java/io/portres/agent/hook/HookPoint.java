@@ -1,0 +1,56 @@
+package io.portres.agent.hook;
+
+/**
+ * The JDK methods portres instruments, as data (BlockHound's "hook points as data").
+ *
+ * <p>Every local-port bind of JDK 8 to 25 passes through one of these; see
+ * {@code docs/how-it-works.md} and the research note {@code jdk-bind-paths.md}. A hook point applies wherever a
+ * loaded class has a method with exactly this owner, name and descriptor, so no JDK version table is needed except
+ * for the two implicit-UDP points, which apply only when the class does not bind explicitly itself.
+ */
+public enum HookPoint {
+
+    /**
+     * A: every NIO bind (channels, their socket() adaptors, NioSocketImpl behind Socket/ServerSocket on 13+,
+     * DatagramSocketAdaptor behind DatagramSocket/MulticastSocket on 15+). TCP or UDP: the fd tells.
+     */
+    NET_BIND(Sites.NET_BIND, "sun/nio/ch/Net", "bind",
+            "(Ljava/net/ProtocolFamily;Ljava/io/FileDescriptor;Ljava/net/InetAddress;I)V"),
+
+    /** B: legacy java.net TCP (JDK 8 and 11; 13-17 with -Djdk.net.usePlainSocketImpl). */
+    LEGACY_TCP_BIND(Sites.LEGACY_TCP_BIND, "java/net/AbstractPlainSocketImpl", "bind",
+            "(Ljava/net/InetAddress;I)V"),
+
+    /** C: legacy java.net UDP (JDK 8 and 11; 15-17 with -Djdk.net.usePlainDatagramSocketImpl). */
+    LEGACY_UDP_BIND(Sites.LEGACY_UDP_BIND, "java/net/AbstractPlainDatagramSocketImpl", "bind",
+            "(ILjava/net/InetAddress;)V"),
+
+    /** D: the JDK calls this exactly when an unbound TCP socket is about to connect (implicit bind). */
+    TCP_CONNECT(Sites.IMPLICIT_TCP, "sun/net/NetHooks", "beforeTcpConnect",
+            "(Ljava/io/FileDescriptor;Ljava/net/InetAddress;I)V"),
+
+    /** E: JDK 8 DatagramChannel.send on an unbound channel binds inside sendto(); JDK 11+ binds explicitly. */
+    UDP_SEND(Sites.IMPLICIT_UDP, "sun/nio/ch/DatagramChannelImpl", "send",
+            "(Ljava/nio/ByteBuffer;Ljava/net/SocketAddress;)I"),
+
+    /** E: JDK 8 and 11 DatagramChannel.connect on an unbound channel binds inside connect(); 17+ explicitly. */
+    UDP_CONNECT(Sites.IMPLICIT_UDP, "sun/nio/ch/DatagramChannelImpl", "connect",
+            "(Ljava/net/SocketAddress;)Ljava/nio/channels/DatagramChannel;");
+
+    final int site;
+    final String owner;
+    final String method;
+    final String descriptor;
+
+    HookPoint(int site, String owner, String method, String descriptor) {
+        this.site = site;
+        this.owner = owner;
+        this.method = method;
+        this.descriptor = descriptor;
+    }
+
+    /** Binary class name, for {@code Class.forName} and retransformation. */
+    String className() {
+        return owner.replace('/', '.');
+    }
+}

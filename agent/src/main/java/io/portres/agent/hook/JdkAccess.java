@@ -1,0 +1,158 @@
+package io.portres.agent.hook;
+
+import io.portres.policy.Protocol;
+
+import java.io.FileDescriptor;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Method;
+import java.net.InetSocketAddress;
+
+/**
+ * Method handles on {@code sun.nio.ch} internals that the dispatcher and the backends need: the OS handle of a
+ * FileDescriptor, the socket's protocol, its bound port, and the native bind itself. Built once, off the
+ * application's critical path ({@link #warmUp()}) or at the first candidate bind, whichever comes first; never
+ * before {@link BridgeInstaller} opened {@code sun.nio.ch} to the agent.
+ */
+public final class JdkAccess {
+
+    private static final boolean LINUX = System.getProperty("os.name", "").toLowerCase().startsWith("linux");
+    // getsockopt(SOL_SOCKET, SO_PROTOCOL) on Linux tells TCP (6), UDP (17) and SCTP (132) apart; elsewhere
+    // SO_TYPE (stream 1, datagram 2) is enough: Windows and macOS have no SCTP in the JDK.
+    private static final int SOL_SOCKET = LINUX ? 1 : 0xffff;
+    private static final int OPTION = LINUX ? 38 : 0x1008;
+
+    private JdkAccess() {
+    }
+
+    /** Initialisation-on-demand holder: the JVM's class-initialisation lock makes concurrent first uses safe. */
+    private static final class Handles {
+        static final MethodHandle FD_VAL;
+        static final MethodHandle LOCAL_ADDRESS;
+        static final MethodHandle GET_INT_OPTION;
+        static final MethodHandle BIND0;
+        static final MethodHandle IS_IPV6_AVAILABLE;
+        static final Throwable FAILURE;
+
+        static {
+            MethodHandle fdVal = null;
+            MethodHandle localAddress = null;
+            MethodHandle getIntOption = null;
+            MethodHandle bind0 = null;
+            MethodHandle ipv6 = null;
+            Throwable failure = null;
+            try {
+                Class<?> net = Class.forName("sun.nio.ch.Net", false, null);
+                Class<?> ioUtil = Class.forName("sun.nio.ch.IOUtil", false, null);
+                MethodHandles.Lookup lookup = privateLookup(net);
+                fdVal = lookup.findStatic(ioUtil, "fdVal", MethodType.methodType(int.class, FileDescriptor.class));
+                localAddress = lookup.findStatic(net, "localAddress",
+                        MethodType.methodType(InetSocketAddress.class, FileDescriptor.class));
+                getIntOption = lookup.findStatic(net, "getIntOption0", MethodType.methodType(int.class,
+                        FileDescriptor.class, boolean.class, int.class, int.class));
+                bind0 = lookup.findStatic(net, "bind0", MethodType.methodType(void.class, FileDescriptor.class,
+                        boolean.class, boolean.class, java.net.InetAddress.class, int.class));
+                ipv6 = lookup.findStatic(net, "isIPv6Available", MethodType.methodType(boolean.class));
+            } catch (Throwable t) {
+                failure = t;
+            }
+            FD_VAL = fdVal;
+            LOCAL_ADDRESS = localAddress;
+            GET_INT_OPTION = getIntOption;
+            BIND0 = bind0;
+            IS_IPV6_AVAILABLE = ipv6;
+            FAILURE = failure;
+        }
+
+        private static MethodHandles.Lookup privateLookup(Class<?> target) throws Exception {
+            if (JdkVersion.FEATURE >= 9) {
+                Method privateLookupIn = MethodHandles.class.getMethod("privateLookupIn", Class.class,
+                        MethodHandles.Lookup.class);
+                return (MethodHandles.Lookup) privateLookupIn.invoke(null, target, MethodHandles.lookup());
+            }
+            // JDK 8: the full-privilege Lookup constructor, as every JDK 8 agent does.
+            java.lang.reflect.Constructor<MethodHandles.Lookup> c =
+                    MethodHandles.Lookup.class.getDeclaredConstructor(Class.class, int.class);
+            c.setAccessible(true);
+            return c.newInstance(target, -1);
+        }
+    }
+
+    /** Builds every handle now. Returns the failure, or null when everything is available. */
+    public static Throwable warmUp() {
+        return Handles.FAILURE;
+    }
+
+    /** The OS handle: the fd on Unix, the SOCKET on Windows; -1 when unknown or closed. */
+    public static int handle(FileDescriptor fd) {
+        if (fd == null || Handles.FD_VAL == null) {
+            return -1;
+        }
+        try {
+            return (int) Handles.FD_VAL.invokeExact(fd);
+        } catch (Throwable t) {
+            return -1;
+        }
+    }
+
+    /** TCP or UDP from the socket itself; null for anything else (SCTP, closed, unknown). */
+    public static Protocol protocolOf(FileDescriptor fd) {
+        if (Handles.GET_INT_OPTION == null) {
+            return null;
+        }
+        int v;
+        try {
+            v = (int) Handles.GET_INT_OPTION.invokeExact(fd, false, SOL_SOCKET, OPTION);
+        } catch (Throwable t) {
+            return null;
+        }
+        if (LINUX) {
+            return v == 6 ? Protocol.TCP : v == 17 ? Protocol.UDP : null;
+        }
+        return v == 1 ? Protocol.TCP : v == 2 ? Protocol.UDP : null;
+    }
+
+    /** The port the socket is bound to, or -1. */
+    public static int localPort(FileDescriptor fd) {
+        if (Handles.LOCAL_ADDRESS == null) {
+            return -1;
+        }
+        try {
+            InetSocketAddress a = (InetSocketAddress) Handles.LOCAL_ADDRESS.invokeExact(fd);
+            return a == null ? -1 : a.getPort();
+        } catch (Throwable t) {
+            return -1;
+        }
+    }
+
+    /**
+     * The JDK's own native bind ({@code Net.bind0}), for backends that bind a socket themselves and then make the
+     * hooked method return at once. Exclusive bind as the JDK does by default.
+     */
+    public static void bind0(FileDescriptor fd, boolean preferIPv6, java.net.InetAddress address, int port)
+            throws java.io.IOException {
+        if (Handles.BIND0 == null) {
+            throw new java.io.IOException("sun.nio.ch.Net.bind0 is not available: " + Handles.FAILURE);
+        }
+        try {
+            Handles.BIND0.invokeExact(fd, preferIPv6, true, address, port);
+        } catch (java.io.IOException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new java.io.IOException(t);
+        }
+    }
+
+    public static boolean isIPv6Available() {
+        try {
+            return Handles.IS_IPV6_AVAILABLE != null && (boolean) Handles.IS_IPV6_AVAILABLE.invokeExact();
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package io.portres.agent.match;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Method;
+
+/**
+ * The binding thread's frames above the JDK socket code, nearest first.
+ *
+ * <p>JDK 8 version: fills a Throwable's backtrace (native, cheap) and reads elements one by one through
+ * {@code sun.misc.JavaLangAccess}, stopping as soon as enough frames are known, instead of materialising the whole
+ * {@code StackTraceElement[]}. The JDK 9+ version ({@code META-INF/versions/9}) uses {@code StackWalker}.
+ */
+public final class StackCapture {
+
+    private static final MethodHandle DEPTH;
+    private static final MethodHandle ELEMENT;
+    private static final Object ACCESS;
+
+    static {
+        MethodHandle depth = null;
+        MethodHandle element = null;
+        Object access = null;
+        try {
+            Class<?> secrets = Class.forName("sun.misc.SharedSecrets");
+            access = secrets.getMethod("getJavaLangAccess").invoke(null);
+            Class<?> jla = Class.forName("sun.misc.JavaLangAccess");
+            Method d = jla.getMethod("getStackTraceDepth", Throwable.class);
+            Method e = jla.getMethod("getStackTraceElement", Throwable.class, int.class);
+            depth = MethodHandles.publicLookup().unreflect(d).asType(
+                    MethodType.methodType(int.class, Object.class, Throwable.class));
+            element = MethodHandles.publicLookup().unreflect(e).asType(
+                    MethodType.methodType(StackTraceElement.class, Object.class, Throwable.class, int.class));
+        } catch (Throwable unavailable) {
+            depth = null;
+            element = null;
+        }
+        DEPTH = depth;
+        ELEMENT = element;
+        ACCESS = access;
+    }
+
+    private StackCapture() {
+    }
+
+    /** At most {@code max} class names of frames above the socket code and the agent, nearest first. */
+    public static String[] callerFrames(int max) {
+        Throwable t = new Throwable();
+        if (DEPTH != null) {
+            try {
+                int depth = (int) DEPTH.invokeExact(ACCESS, t);
+                String[] out = new String[Math.min(max, depth)];
+                int n = 0;
+                for (int i = 0; i < depth && n < out.length; i++) {
+                    String cls = ((StackTraceElement) ELEMENT.invokeExact(ACCESS, t, i)).getClassName();
+                    if (n > 0 || !SocketCode.isSocketOrAgentFrame(cls)) {
+                        out[n++] = cls;
+                    }
+                }
+                return trim(out, n);
+            } catch (Throwable fallThrough) {
+                // use the portable path below
+            }
+        }
+        StackTraceElement[] all = t.getStackTrace();
+        String[] out = new String[Math.min(max, all.length)];
+        int n = 0;
+        for (int i = 0; i < all.length && n < out.length; i++) {
+            String cls = all[i].getClassName();
+            if (n > 0 || !SocketCode.isSocketOrAgentFrame(cls)) {
+                out[n++] = cls;
+            }
+        }
+        return trim(out, n);
+    }
+
+    private static String[] trim(String[] a, int n) {
+        if (n == a.length) {
+            return a;
+        }
+        String[] r = new String[n];
+        System.arraycopy(a, 0, r, 0, n);
+        return r;
+    }
+}

@@ -1,0 +1,40 @@
+package io.portres.agent.match;
+
+import java.util.Iterator;
+import java.util.function.Function;
+import java.util.stream.Stream;
+
+/**
+ * JDK 9+ version of {@code StackCapture} (multi-release jar): {@link StackWalker} walks lazily and stops after
+ * {@code max} caller frames, without building StackTraceElements.
+ */
+public final class StackCapture {
+
+    private static final StackWalker WALKER = StackWalker.getInstance();
+
+    private StackCapture() {
+    }
+
+    public static String[] callerFrames(final int max) {
+        return WALKER.walk(new Function<Stream<StackWalker.StackFrame>, String[]>() {
+            @Override
+            public String[] apply(Stream<StackWalker.StackFrame> frames) {
+                String[] out = new String[max];
+                int n = 0;
+                Iterator<StackWalker.StackFrame> it = frames.iterator();
+                while (it.hasNext() && n < max) {
+                    String cls = it.next().getClassName();
+                    if (n > 0 || !SocketCode.isSocketOrAgentFrame(cls)) {
+                        out[n++] = cls;
+                    }
+                }
+                if (n == max) {
+                    return out;
+                }
+                String[] r = new String[n];
+                System.arraycopy(out, 0, r, 0, n);
+                return r;
+            }
+        });
+    }
+}

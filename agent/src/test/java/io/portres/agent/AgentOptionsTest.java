@@ -1,0 +1,77 @@
+package io.portres.agent;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class AgentOptionsTest {
+
+    private static final Map<String, String> NO_ENV = Collections.emptyMap();
+
+    @Test
+    void barePathIsThePolicy() {
+        AgentOptions o = AgentOptions.parse("/etc/portres/policy.yaml", new Properties(), NO_ENV);
+        assertThat(o.policy()).isEqualTo("/etc/portres/policy.yaml");
+        assertThat(o.errors()).isEmpty();
+        assertThat(o.continueOnPolicyError()).isFalse();
+        assertThat(o.backend()).isNull();
+    }
+
+    @Test
+    void keyValuePairs() {
+        AgentOptions o = AgentOptions.parse("policy=C:\\portres\\p.yaml,onPolicyError=continue,backend=Audit",
+                new Properties(), NO_ENV);
+        assertThat(o.policy()).isEqualTo("C:\\portres\\p.yaml");
+        assertThat(o.continueOnPolicyError()).isTrue();
+        assertThat(o.backend()).isEqualTo("audit");
+    }
+
+    @Test
+    void firstBareTokenIsThePolicyFollowedByKeys() {
+        AgentOptions o = AgentOptions.parse("p.yaml,backend=reject", new Properties(), NO_ENV);
+        assertThat(o.policy()).isEqualTo("p.yaml");
+        assertThat(o.backend()).isEqualTo("reject");
+    }
+
+    @Test
+    void precedenceIsArgumentsThenSystemPropertiesThenEnvironment() {
+        Properties sys = new Properties();
+        sys.setProperty("portres.policy", "from-property.yaml");
+        sys.setProperty("portres.backend", "linux");
+        Map<String, String> env = new HashMap<String, String>();
+        env.put("PORTRES_POLICY", "from-env.yaml");
+        env.put("PORTRES_BACKEND", "windows");
+        env.put("PORTRES_ON_POLICY_ERROR", "continue");
+        AgentOptions o = AgentOptions.parse("policy=from-args.yaml", sys, env);
+        assertThat(o.policy()).isEqualTo("from-args.yaml");
+        assertThat(o.policySource()).isEqualTo("agent argument policy");
+        assertThat(o.backend()).isEqualTo("linux");
+        assertThat(o.continueOnPolicyError()).isTrue();
+        AgentOptions o2 = AgentOptions.parse(null, sys, env);
+        assertThat(o2.policy()).isEqualTo("from-property.yaml");
+        assertThat(o2.policySource()).isEqualTo("-Dportres.policy");
+        AgentOptions o3 = AgentOptions.parse("", new Properties(), env);
+        assertThat(o3.policy()).isEqualTo("from-env.yaml");
+        assertThat(o3.policySource()).isEqualTo("PORTRES_POLICY");
+    }
+
+    @Test
+    void unknownKeysAndBadValuesAreErrors() {
+        AgentOptions o = AgentOptions.parse("policy=p.yaml,bakend=audit,onPolicyError=maybe,stray",
+                new Properties(), NO_ENV);
+        assertThat(o.errors()).containsExactly(
+                "agent argument 'bakend': unknown key (keys: policy, onPolicyError, backend)",
+                "agent argument 'stray': expected <key>=<value> (keys: policy, onPolicyError, backend)",
+                "agent argument onPolicyError = 'maybe': expected fail or continue");
+    }
+
+    @Test
+    void nothingGivenMeansNoPolicy() {
+        assertThat(AgentOptions.parse(null, new Properties(), NO_ENV).policy()).isNull();
+    }
+}

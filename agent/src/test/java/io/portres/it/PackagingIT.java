@@ -1,0 +1,101 @@
+package io.portres.it;
+
+import io.portres.it.apps.ConflictingLibraries;
+import io.portres.it.support.Events;
+import io.portres.it.support.ForkedJvm;
+import io.portres.it.support.Jdk;
+import io.portres.it.support.JdkMatrix;
+import io.portres.it.support.Policies;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.DataInputStream;
+import java.io.File;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Enumeration;
+import java.util.List;
+import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The shape of the packaged jar, and its coexistence with an application's own copies of the same libraries. */
+class PackagingIT {
+
+    static List<Jdk> jdks() {
+        return JdkMatrix.jdks();
+    }
+
+    @Test
+    void jarHoldsOnlyTheAgentItsRelocatedDependenciesAndTheManifest() throws Exception {
+        try (JarFile jar = new JarFile(ForkedJvm.AGENT_JAR)) {
+            Attributes main = jar.getManifest().getMainAttributes();
+            assertThat(main.getValue("Premain-Class")).isEqualTo("io.portres.agent.AgentMain");
+            assertThat(main.getValue("Agent-Class")).isEqualTo("io.portres.agent.AgentMain");
+            assertThat(main.getValue("Can-Retransform-Classes")).isEqualTo("true");
+            assertThat(main.getValue("Multi-Release")).isEqualTo("true");
+            assertThat(main.getValue("Boot-Class-Path")).as("never append to the bootstrap class path").isNull();
+            List<String> stray = new ArrayList<String>();
+            List<String> notJava8 = new ArrayList<String>();
+            Enumeration<JarEntry> entries = jar.entries();
+            while (entries.hasMoreElements()) {
+                JarEntry e = entries.nextElement();
+                String n = e.getName();
+                boolean allowed = n.startsWith("io/portres/") || n.startsWith("META-INF/")
+                        || n.startsWith("com/sun/jna/");
+                if (!allowed) {
+                    stray.add(n);
+                }
+                if (n.endsWith(".class") && !n.startsWith("META-INF/versions/")) {
+                    try (InputStream in = jar.getInputStream(e)) {
+                        DataInputStream d = new DataInputStream(in);
+                        d.readInt();
+                        d.readUnsignedShort();
+                        int major = d.readUnsignedShort();
+                        if (major > 52) {
+                            notJava8.add(n + " (" + major + ")");
+                        }
+                    }
+                }
+            }
+            assertThat(stray).as("entries outside io/portres, META-INF and com/sun/jna").isEmpty();
+            assertThat(notJava8).as("classes that JDK 8 cannot load").isEmpty();
+            assertThat(jar.getEntry("io/portres/shaded/bytebuddy/jar/asm/ClassReader.class")).isNotNull();
+            assertThat(jar.getEntry("io/portres/shaded/snakeyaml/v2/api/LoadSettings.class")).isNotNull();
+            assertThat(jar.getEntry("io/portres/policy/policy.schema.json")).isNotNull();
+            assertThat(jar.getEntry("META-INF/versions/9/io/portres/agent/match/StackCapture.class")).isNotNull();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("jdks")
+    void applicationWithItsOwnByteBuddySnakeYamlAndJnaKeepsWorking(Jdk jdk, @TempDir Path dir) throws Exception {
+        File libs = new File(System.getProperty("portres.conflictLibs", "target/conflict-libs"));
+        StringBuilder cp = new StringBuilder(ForkedJvm.TEST_CLASSES);
+        File[] jars = libs.listFiles();
+        assertThat(jars).as("conflict libraries in " + libs).isNotEmpty();
+        for (File j : jars) {
+            cp.append(File.pathSeparator).append(j.getAbsolutePath());
+        }
+        Path policy = Policies.write(dir, "policy.yaml", Policies.auditEveryWildcard(""));
+        ForkedJvm.Result r = ForkedJvm.on(jdk).classpath(cp.toString()).agent(policy.toString())
+                .workDir(dir.toFile()).main(ConflictingLibraries.class.getName()).run();
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        for (String line : r.stderr.split("\n")) {
+            // JDK 24+ warns when the application's own JNA loads its native library: not ours to silence
+            if (!line.isEmpty()) {
+                assertThat(jdk.feature).as(r.toString()).isGreaterThanOrEqualTo(24);
+                assertThat(line).as(r.toString()).startsWith("WARNING: ");
+                assertThat(line).as(r.toString()).doesNotContain("portres");
+            }
+        }
+        assertThat(r.stdout).contains("snakeyaml-engine-2.7.jar").contains("snakeyaml-2.2.jar")
+                .contains("byte-buddy-1.14.18.jar true").contains("jna-5.13.0.jar");
+        assertThat(Events.read(dir.resolve("events.jsonl"))).hasSize(1);
+    }
+}

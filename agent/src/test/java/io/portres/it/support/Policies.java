@@ -1,0 +1,40 @@
+package io.portres.it.support;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Writes policy files for forked-JVM tests. */
+public final class Policies {
+    private Policies() {
+    }
+
+    public static Path write(Path dir, String name, String yaml) throws IOException {
+        Path p = dir.resolve(name);
+        Files.write(p, yaml.getBytes(StandardCharsets.UTF_8));
+        return p;
+    }
+
+    /** Audit-mode policy that matches every wildcard bind of the test apps, TCP (explicit and implicit) and UDP. */
+    public static String auditEveryWildcard(String extraTop) {
+        return "version: 1\n"
+                + "mode: audit\n"
+                + extraTop
+                + "log:\n"
+                + "  level: info\n"
+                + "  file: portres.log\n"
+                + "  events: events.jsonl\n"
+                + "reservations:\n"
+                + "  tcp-block: { protocol: tcp, startPort: 40000, count: 100 }\n"
+                + "  udp-block: { protocol: udp, startPort: 41000, count: 100 }\n"
+                + "rules:\n"
+                + "  - name: tcp-wildcard\n"
+                + "    match: { port: 0, class: \"io.portres.it.apps.**\" }\n"
+                + "    reservation: tcp-block\n"
+                + "    implicit: true\n"
+                + "  - name: udp-wildcard\n"
+                + "    match: { port: 0 }\n"
+                + "    reservation: udp-block\n";
+    }
+}
