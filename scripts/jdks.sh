@@ -44,8 +44,10 @@
 # back to a private copy of bullseye's patchelf if that fails).
 #
 # Idempotent: a JDK whose stamp matches and whose launcher runs is not fetched again; each run
-# re-verifies every JDK (-version, a class compiled with --release 8, a trivial -javaagent with
-# empty stderr, and a self-attach + loadAgent through the attach API).
+# re-verifies every JDK (-version, a class compiled with javac --release 8, a trivial -javaagent
+# whose stderr must be empty, and a self-attach + loadAgent through the attach API). A JDK is
+# MISSING (left out of jdks.properties) if it cannot be fetched or -version / Hello / -javaagent
+# fails; output on stderr under -javaagent, or a broken attach API, is a loud WARNING.
 # Works without a TTY (CI=true); never prompts. Network steps are retried 3 times; a JDK that
 # still cannot be fetched is reported MISSING (exit 0 unless --strict).
 
@@ -249,10 +251,13 @@ apt_update_once() {
     echo "# Private apt sources of scripts/jdks.sh (not used by the machine's apt)."
     for s in bullseye trixie sid; do echo "deb [arch=$ARCH $signed] $MIRROR $s main"; done
   } > "$APT_SOURCES"
-  local log=$LOGS/apt-update.log attempt changed
-  for attempt in 1 2 3 4; do
+  local log=$LOGS/apt-update.log attempt changed net_failures=0
+  for attempt in 1 2 3 4 5; do
     log "apt-get update (private lists: bullseye trixie sid from $MIRROR), attempt $attempt"
-    if apt_priv update > "$log" 2>&1; then touch "$STATE/apt-updated"; return 0; fi
+    # apt-get update exits 0 when an index could not be fetched ("W: Failed to fetch"): retry that too
+    if apt_priv update > "$log" 2>&1 && ! grep -qE '^(E:|W: Failed to fetch|W: Some index files)' "$log"; then
+      touch "$STATE/apt-updated"; return 0
+    fi
     changed=0
     for s in bullseye trixie sid; do
       if grep -E "(GPG error|NO_PUBKEY|not signed|EXPKEYSIG|KEYEXPIRED|BADSIG|OpenPGP signature|signatures couldn't be verified).*" "$log" \
@@ -264,13 +269,25 @@ apt_update_once() {
       fi
     done
     (( changed )) && continue
-    (( attempt < 4 )) && sleep $((attempt * 5))
+    net_failures=$((net_failures + 1))
+    (( net_failures >= 3 )) && break
+    log "  apt-get update failed: $(grep -m 1 -E '^(E|W):' "$log")"
+    sleep $((net_failures * 5))
   done
   # Partial success is still useful: suites whose lists arrived can be used.
   log "WARNING: private apt-get update failed (see $log):"
   grep -E '^(E|W):' "$log" | head -n 10 | sed 's/^/[jdks]     /' >&2
   touch "$STATE/apt-updated"
   return 0
+}
+
+# suite_index_problem SUITE: prints why there is no package index for SUITE (nothing if there is one)
+suite_index_problem() {
+  local f
+  for f in "$CACHE/apt-lists/"*"_dists_$1_main_binary-${ARCH}_Packages"*; do
+    [[ -e $f ]] && return 0
+  done
+  echo "no package index for Debian $1 from $MIRROR after retries: $(grep -m 1 -E "^(E|W):.*[/ ]$1[/ ]" "$LOGS/apt-update.log" 2>/dev/null || grep -m 1 -E '^(E|W):' "$LOGS/apt-update.log" 2>/dev/null)"
 }
 
 # resolve_version PKG SUITE -> the version of PKG in SUITE (from the private lists)
@@ -322,6 +339,9 @@ ensure_glibc() {
   [[ $ARCH == amd64 ]] || { echo "private glibc is only set up for amd64 (this is $ARCH)"; return 1; }
   apt_update_once
   local ver deb
+  local problem
+  problem=$(suite_index_problem "$GLIBC_SUITE")
+  [[ -z $problem ]] || { echo "needs glibc from $GLIBC_SUITE, but $problem"; return 1; }
   ver=$(resolve_version libc6 "$GLIBC_SUITE")
   [[ -n $ver ]] || { echo "libc6 not found in Debian $GLIBC_SUITE (private apt lists; see $LOGS/apt-update.log)"; return 1; }
   log "fetching libc6 $ver from $GLIBC_SUITE"
@@ -439,6 +459,9 @@ provide_debian() {  # provide_debian N  (in a subshell)
   [[ $ARCH == amd64 ]] || { echo "only amd64 is supported for the Debian JDKs (this is $ARCH)"; return 1; }
   apt_update_once
   local jre=openjdk-$n-jre-headless jdk=openjdk-$n-jdk-headless ver jver need sysver glibc_note=""
+  local problem
+  problem=$(suite_index_problem "$suite")
+  [[ -z $problem ]] || { echo "$problem"; return 1; }
   ver=$(resolve_version "$jre" "$suite")
   [[ -n $ver ]] || { echo "$jre not found in Debian $suite (private apt lists; see $LOGS/apt-update.log)"; return 1; }
   jver=$(resolve_version "$jdk" "$suite")
