@@ -6,7 +6,6 @@ import io.portres.agent.hook.BindDispatcher;
 import io.portres.agent.hook.BindTransformer;
 import io.portres.agent.hook.BridgeInstaller;
 import io.portres.agent.hook.JdkAccess;
-import io.portres.agent.hook.Sites;
 import io.portres.agent.log.AgentLog;
 import io.portres.agent.log.AsyncWriter;
 import io.portres.agent.log.EventLog;
@@ -63,6 +62,10 @@ public final class Installer {
             }
             return doInstall(agentArgs, inst, attach);
         } catch (Throwable t) {
+            Class<?> bridge = BridgeInstaller.existingBridge();
+            if (bridge != null) {
+                countDownReady(bridge); // never leave early binds waiting for an agent that gave up
+            }
             String msg = "portres could not start and is inactive (the application runs without it): " + t;
             LineSink.stderr().write("[portres] ERROR " + msg);
             return msg;
@@ -110,35 +113,90 @@ public final class Installer {
             return refuse(errors, options, attach);
         }
 
-        Backends.Choice choice = Backends.choose(policy, options.backend(), System.getProperty("os.name", ""));
-        ReservationBackend backend = choice.backend;
-        for (Problem w : policy.warnings()) {
-            log.warn(w.toString());
-        }
-        if (choice.note != null) {
-            log.warn(choice.note);
-        }
-        backend.start(policy, log);
-        final Engine engine = new Engine(policy, backend, log, events);
-
-        Class<?> bridge;
+        final Backends.Choice choice = Backends.choose(policy, options.backend(), System.getProperty("os.name", ""));
+        final Class<?> bridge;
         try {
             bridge = BridgeInstaller.install(inst);
-            BindDispatcher.connect(bridge);
         } catch (Throwable t) {
             log.error("cannot connect to the JDK's socket classes, the agent is inactive: " + t);
             return "bridge: " + t;
         }
-        BindDispatcher.setEngine(engine);
         setUdpAutoBind(bridge, policy);
-
-        final BindTransformer transformer = BindTransformer.forAllHookPoints();
+        BindTransformer transformer = BindTransformer.forAllHookPoints();
         inst.addTransformer(transformer, true);
         retransformLoaded(inst, transformer, log);
-        registerShutdown(backend);
-        summary(policy, engine, log, options, attach);
-        warmUpInBackground(transformer, log);
+        registerShutdown(choice.backend);
+        startInBackground(new Init(policy, choice, log, events, bridge, transformer, options, attach));
         return null;
+    }
+
+    /**
+     * What premain leaves to a background thread so that the application starts sooner: the backend's start-up
+     * work, the matcher tables, the method handles that connect the bridge (the first ones in a JVM cost
+     * milliseconds of LambdaForm spinning), the start-up summary, and warming up the hooked JDK classes. A bind
+     * that arrives before this finished waits on the bridge's READY latch.
+     */
+    private static final class Init implements Runnable {
+        private final Policy policy;
+        private final Backends.Choice choice;
+        private final AgentLog log;
+        private final EventLog events;
+        private final Class<?> bridge;
+        private final BindTransformer transformer;
+        private final AgentOptions options;
+        private final boolean attach;
+
+        Init(Policy policy, Backends.Choice choice, AgentLog log, EventLog events, Class<?> bridge,
+             BindTransformer transformer, AgentOptions options, boolean attach) {
+            this.policy = policy;
+            this.choice = choice;
+            this.log = log;
+            this.events = events;
+            this.bridge = bridge;
+            this.transformer = transformer;
+            this.options = options;
+            this.attach = attach;
+        }
+
+        @Override
+        public void run() {
+            Engine engine = null;
+            try {
+                for (Problem w : policy.warnings()) {
+                    log.warn(w.toString());
+                }
+                if (choice.note != null) {
+                    log.warn(choice.note);
+                }
+                choice.backend.start(policy, log);
+                engine = new Engine(policy, choice.backend, log, events);
+                BindDispatcher.setEngine(engine);
+                BindDispatcher.connect(bridge);
+            } catch (Throwable t) {
+                engine = null;
+                log.error("cannot connect to the JDK's socket classes, the agent is inactive: " + t);
+            } finally {
+                countDownReady(bridge);
+            }
+            if (engine != null) {
+                summary(policy, engine, log, options, attach);
+                warmUp(transformer, log, bridge);
+            }
+        }
+    }
+
+    private static void countDownReady(Class<?> bridge) {
+        try {
+            ((java.util.concurrent.CountDownLatch) bridge.getField("READY").get(null)).countDown();
+        } catch (Throwable ignored) {
+            // the field is ours; this cannot fail short of a broken build
+        }
+    }
+
+    private static void startInBackground(Runnable init) {
+        Thread t = new Thread(init, "portres-init");
+        t.setDaemon(true);
+        t.start();
     }
 
     /** Prints every error; then stops the JVM (status 2), or leaves the agent inactive. */
@@ -240,44 +298,33 @@ public final class Installer {
     }
 
     /**
-     * Off the application's critical path: load and transform the hooked JDK classes, build the method handles
-     * and run the dispatcher once, so that the first real bind loads nothing (class loading inside a bind can
-     * happen under class-initialisation locks). Then report what was instrumented.
+     * Load and transform the hooked JDK classes, build the method handles and run the dispatcher once, so that the
+     * first real bind loads nothing (class loading inside a bind can happen under class-initialisation locks).
+     * Then report what was instrumented.
      */
-    private static void warmUpInBackground(final BindTransformer transformer, final AgentLog log) {
-        Thread t = new Thread(new Runnable() {
-            @Override
-            public void run() {
+    private static void warmUp(BindTransformer transformer, AgentLog log, Class<?> bridge) {
+        try {
+            for (String name : transformer.targetClassNames()) {
                 try {
-                    for (String name : transformer.targetClassNames()) {
-                        try {
-                            Class.forName(name, false, null);
-                        } catch (ClassNotFoundException notInThisJdk) {
-                            // e.g. the legacy java.net impls on JDK 18+
-                        }
-                    }
-                    Throwable access = JdkAccess.warmUp();
-                    if (access != null) {
-                        log.warn("JDK internals unavailable, matched binds report no bound port: " + access);
-                    }
-                    StackCapture.callerFrames(2);
-                    Class<?> bridge = BridgeInstaller.existingBridge();
-                    if (bridge != null) {
-                        bridge.getMethod("before", int.class, Object.class, FileDescriptor.class,
-                                java.net.InetAddress.class, int.class).invoke(null, -1, null, null, null, 0);
-                    }
-                    for (String f : transformer.failures()) {
-                        log.warn("could not instrument " + f + "; binds through it are not seen");
-                    }
-                    log.debug("instrumented " + transformer.instrumented() + " (site ids: NET_BIND="
-                            + Sites.NET_BIND + ")");
-                } catch (Throwable bug) {
-                    log.agentBug("warm-up", bug);
+                    Class.forName(name, false, null);
+                } catch (ClassNotFoundException notInThisJdk) {
+                    // e.g. the legacy java.net impls on JDK 18+
                 }
             }
-        }, "portres-warmup");
-        t.setDaemon(true);
-        t.start();
+            Throwable access = JdkAccess.warmUp();
+            if (access != null) {
+                log.warn("JDK internals unavailable, matched binds report no bound port: " + access);
+            }
+            StackCapture.callerFrames(2);
+            bridge.getMethod("before", int.class, Object.class, FileDescriptor.class, java.net.InetAddress.class,
+                    int.class).invoke(null, -1, null, null, null, 0);
+            for (String f : transformer.failures()) {
+                log.warn("could not instrument " + f + "; binds through it are not seen");
+            }
+            log.debug("instrumented " + transformer.instrumented());
+        } catch (Throwable bug) {
+            log.agentBug("warm-up", bug);
+        }
     }
 
     private static String lower(Enum<?> e) {

@@ -1,6 +1,7 @@
 package io.portres.it;
 
 import io.portres.it.apps.BindAndReport;
+import io.portres.it.apps.Attacher;
 import io.portres.it.apps.BindEveryApi;
 import io.portres.it.apps.PreloadAgent;
 import io.portres.it.support.Events;
@@ -17,7 +18,6 @@ import java.io.File;
 import java.io.FileOutputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,8 +83,11 @@ class InstallPathsIT {
                 + "  block: { protocol: tcp, startPort: 40000, count: 10 }\n"
                 + "rules:\n"
                 + "  - { name: servers, match: { port: 0 }, reservation: block }\n");
-        List<String> cmd = new ArrayList<String>(ForkedJvm.on(jdk).jvmArgs("-Xverify:all")
-                .main(BindAndReport.class.getName(), "1", "wait").command());
+        ForkedJvm target = ForkedJvm.on(jdk).jvmArgs("-Xverify:all");
+        if (jdk.feature >= 21) {
+            target.jvmArgs("-XX:+EnableDynamicAgentLoading"); // else JDK 21+ warns about every dynamic agent
+        }
+        List<String> cmd = new ArrayList<String>(target.main(BindAndReport.class.getName(), "1", "wait").command());
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
         Process p = pb.start();
         try {
@@ -92,7 +95,7 @@ class InstallPathsIT {
                     StandardCharsets.UTF_8));
             String early = out.readLine();
             assertThat(out.readLine()).isEqualTo("ready");
-            attach(pid(p), ForkedJvm.AGENT_JAR, policy.toString());
+            attach(jdk, pid(p), policy.toString());
             OutputStream in = p.getOutputStream();
             in.write("go\n".getBytes(StandardCharsets.UTF_8));
             in.flush();
@@ -127,15 +130,15 @@ class InstallPathsIT {
         return String.valueOf(Process.class.getMethod("pid").invoke(p));
     }
 
-    static void attach(String pid, String agentJar, String args) throws Exception {
-        Class<?> vmClass = Class.forName("com.sun.tools.attach.VirtualMachine");
-        Object vm = vmClass.getMethod("attach", String.class).invoke(null, pid);
-        try {
-            Method load = vmClass.getMethod("loadAgent", String.class, String.class);
-            load.invoke(vm, new File(agentJar).getAbsolutePath(), args);
-        } finally {
-            vmClass.getMethod("detach").invoke(vm);
+    /** Attaches with the target's own JDK (see {@link Attacher}); JDK 8 needs its tools.jar. */
+    static void attach(Jdk jdk, String pid, String args) throws Exception {
+        String cp = ForkedJvm.TEST_CLASSES;
+        if (jdk.feature == 8) {
+            cp += File.pathSeparator + new File(jdk.home, "lib/tools.jar");
         }
+        ForkedJvm.Result r = ForkedJvm.on(jdk).classpath(cp).main(Attacher.class.getName(), pid,
+                new File(ForkedJvm.AGENT_JAR).getAbsolutePath(), args).run();
+        assertThat(r.exitCode).as(r.toString()).isZero();
     }
 
     static File preloadAgentJar(Path dir) throws Exception {

@@ -46,7 +46,7 @@ class PackagingIT {
             while (entries.hasMoreElements()) {
                 JarEntry e = entries.nextElement();
                 String n = e.getName();
-                boolean allowed = n.startsWith("io/portres/") || n.startsWith("META-INF/")
+                boolean allowed = n.equals("io/") || n.startsWith("io/portres/") || n.startsWith("META-INF/")
                         || n.startsWith("com/sun/jna/");
                 if (!allowed) {
                     stray.add(n);

@@ -7,6 +7,8 @@ import java.net.BindException;
 import java.net.InetAddress;
 import java.net.SocketAddress;
 import java.nio.channels.DatagramChannel;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -42,6 +44,13 @@ public final class BindBridge {
     public static final AtomicInteger IN_FLIGHT = new AtomicInteger();
     /** JDK 8 and 11 only: bind unbound DatagramChannels explicitly before send/connect (a UDP rule needs it). */
     public static volatile boolean udpAutoBind;
+    /**
+     * Counted down once the agent has connected its handles (or given up). {@code premain} returns before that, to
+     * keep start-up short; a bind that arrives in between waits here rather than escaping the policy.
+     */
+    public static final CountDownLatch READY = new CountDownLatch(1);
+    /** How long such an early bind waits at most, in milliseconds; then it proceeds untouched. */
+    public static volatile long readyTimeoutMillis = 10000;
 
     private BindBridge() {
     }
@@ -54,7 +63,10 @@ public final class BindBridge {
             throws IOException {
         MethodHandle h = beforeHandle;
         if (h == null) {
-            return port;
+            h = awaitReady();
+            if (h == null) {
+                return port;
+            }
         }
         try {
             return (int) h.invokeExact(site, context, fd, address, port);
@@ -63,6 +75,18 @@ public final class BindBridge {
         } catch (Throwable agentBug) {
             return port;
         }
+    }
+
+    private static MethodHandle awaitReady() {
+        if (READY.getCount() == 0) {
+            return beforeHandle;
+        }
+        try {
+            READY.await(readyTimeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // keep the application's interrupt; bind without waiting further
+        }
+        return beforeHandle;
     }
 
     /** Called before each normal return of a bind method. {@code boundPort} is -1 when the hook must read it. */

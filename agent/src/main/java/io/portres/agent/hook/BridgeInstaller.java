@@ -1,10 +1,5 @@
 package io.portres.agent.hook;
 
-import net.bytebuddy.jar.asm.ClassReader;
-import net.bytebuddy.jar.asm.ClassWriter;
-import net.bytebuddy.jar.asm.commons.ClassRemapper;
-import net.bytebuddy.jar.asm.commons.SimpleRemapper;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -98,13 +93,8 @@ public final class BridgeInstaller {
     }
 
     static byte[] renamedBridge() throws IOException {
-        byte[] original = readResource(SOURCE_INTERNAL + ".class");
-        ClassReader reader = new ClassReader(original);
-        ClassWriter writer = new ClassWriter(0);
-        Map<String, String> mapping = new HashMap<String, String>();
-        mapping.put(SOURCE_INTERNAL, BRIDGE_CLASS.replace('.', '/'));
-        reader.accept(new ClassRemapper(writer, new SimpleRemapper(mapping)), 0);
-        return writer.toByteArray();
+        return ClassRenamer.rename(readResource(SOURCE_INTERNAL + ".class"), SOURCE_INTERNAL,
+                BRIDGE_CLASS.replace('.', '/'));
     }
 
     private static byte[] readResource(String name) throws IOException {

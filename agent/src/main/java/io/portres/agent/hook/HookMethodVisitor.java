@@ -83,8 +83,8 @@ final class HookMethodVisitor extends MethodVisitor {
             case Sites.LEGACY_TCP_BIND:
                 // protected synchronized void bind(InetAddress address, int lport)
                 push(point.site);
-                super.visitVarInsn(Opcodes.ALOAD, 0);
-                loadThisFd();
+                super.visitVarInsn(Opcodes.ALOAD, 0); // context: the SocketImpl/DatagramSocketImpl itself
+                loadFd();
                 super.visitVarInsn(Opcodes.ALOAD, 1);
                 super.visitVarInsn(Opcodes.ILOAD, 2);
                 super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, "before", BEFORE_DESC, false);
@@ -93,8 +93,8 @@ final class HookMethodVisitor extends MethodVisitor {
             case Sites.LEGACY_UDP_BIND:
                 // protected synchronized void bind(int lport, InetAddress laddr)
                 push(point.site);
-                super.visitVarInsn(Opcodes.ALOAD, 0);
-                loadThisFd();
+                super.visitVarInsn(Opcodes.ALOAD, 0); // context: the SocketImpl/DatagramSocketImpl itself
+                loadFd();
                 super.visitVarInsn(Opcodes.ALOAD, 2);
                 super.visitVarInsn(Opcodes.ILOAD, 1);
                 super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, "before", BEFORE_DESC, false);
@@ -158,14 +158,10 @@ final class HookMethodVisitor extends MethodVisitor {
         if (point.site == Sites.NET_BIND) {
             super.visitVarInsn(Opcodes.ALOAD, 1);
         } else {
+            // this.fd: SocketImpl.fd / DatagramSocketImpl.fd, protected, same package
             super.visitVarInsn(Opcodes.ALOAD, 0);
-            loadThisFd();
+            super.visitFieldInsn(Opcodes.GETFIELD, owner, "fd", FD);
         }
-    }
-
-    /** this.fd: SocketImpl.fd / DatagramSocketImpl.fd, protected, same package. Expects {@code this} on the stack. */
-    private void loadThisFd() {
-        super.visitFieldInsn(Opcodes.GETFIELD, owner, "fd", FD);
     }
 
     private void loadBoundPort() {

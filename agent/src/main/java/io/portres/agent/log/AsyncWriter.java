@@ -2,6 +2,7 @@ package io.portres.agent.log;
 
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Takes log lines and events off the binding thread: a bind must not wait for a disk write while it holds the
@@ -15,6 +16,9 @@ public final class AsyncWriter {
     }
 
     private static final LinkedBlockingQueue<Entry> QUEUE = new LinkedBlockingQueue<Entry>(100000);
+    /** Submitted and not yet written, including the entry the writer thread is working on. */
+    private static final AtomicInteger UNWRITTEN = new AtomicInteger();
+    private static final long SHUTDOWN_WAIT_MILLIS = 2000;
     private static volatile Thread thread;
     private static volatile boolean shuttingDown;
 
@@ -29,7 +33,9 @@ public final class AsyncWriter {
         if (thread == null) {
             start();
         }
+        UNWRITTEN.incrementAndGet();
         if (!QUEUE.offer(e)) {
+            UNWRITTEN.decrementAndGet();
             run(e); // the writer cannot keep up: write on this thread rather than lose the record
         }
     }
@@ -43,7 +49,12 @@ public final class AsyncWriter {
             public void run() {
                 for (;;) {
                     try {
-                        AsyncWriter.run(QUEUE.take());
+                        Entry e = QUEUE.take();
+                        try {
+                            AsyncWriter.run(e);
+                        } finally {
+                            UNWRITTEN.decrementAndGet();
+                        }
                     } catch (InterruptedException stop) {
                         return;
                     }
@@ -55,25 +66,39 @@ public final class AsyncWriter {
         thread = t;
     }
 
-    /** Writes everything queued; called by the agent's shutdown hook and by tests. */
-    public static void drain() {
+    /** Writes what is queued on the calling thread. */
+    private static void drain() {
         Entry e;
         while ((e = QUEUE.poll()) != null) {
-            run(e);
+            try {
+                run(e);
+            } finally {
+                UNWRITTEN.decrementAndGet();
+            }
         }
     }
 
-    /** Drains and switches to synchronous writing for the rest of the JVM's life. */
+    /**
+     * At JVM shutdown: writes what is queued, waits (bounded) for the entry the writer thread may be holding, and
+     * switches to synchronous writing for binds that still happen while the JVM exits.
+     */
     public static void shutdown() {
         shuttingDown = true;
-        drain();
+        flush(SHUTDOWN_WAIT_MILLIS);
     }
 
-    /** Waits (bounded) until the queue is empty, for the CLI and tests. */
+    /** Waits, at most {@code timeoutMillis}, until everything submitted so far is written. */
     public static void flush(long timeoutMillis) {
         long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        while (!QUEUE.isEmpty() && System.nanoTime() < end) {
+        drain();
+        while (UNWRITTEN.get() > 0 && System.nanoTime() < end) {
             drain();
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 

@@ -4,10 +4,13 @@ package io.portres.it.support;
 public final class Jdk {
     public final int feature;
     public final String java;
+    /** The JDK's home folder (for tools.jar on 8), or null when unknown. */
+    public final String home;
 
-    Jdk(int feature, String java) {
+    Jdk(int feature, String java, String home) {
         this.feature = feature;
         this.java = java;
+        this.home = home;
     }
 
     @Override

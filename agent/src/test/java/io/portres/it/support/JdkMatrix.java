@@ -59,7 +59,20 @@ public final class JdkMatrix {
 
     private static List<Jdk> discover() {
         Map<Integer, String> found = new TreeMap<Integer, String>();
+        Map<Integer, String> homes = new TreeMap<Integer, String>();
         String file = System.getProperty("portres.jdks");
+        if (file != null && new File(new File(file).getParentFile(), "jdk-homes.properties").isFile()) {
+            Properties h = new Properties();
+            try (InputStream in = new FileInputStream(new File(new File(file).getParentFile(),
+                    "jdk-homes.properties"))) {
+                h.load(in);
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot read jdk-homes.properties", e);
+            }
+            for (String k : h.stringPropertyNames()) {
+                homes.put(Integer.parseInt(k.trim()), h.getProperty(k).trim());
+            }
+        }
         if (file != null && new File(file).isFile()) {
             Properties p = new Properties();
             try (InputStream in = new FileInputStream(file)) {
@@ -74,8 +87,9 @@ public final class JdkMatrix {
                 }
             }
         }
-        found.put(feature(System.getProperty("java.specification.version")),
-                System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
+        int running = feature(System.getProperty("java.specification.version"));
+        found.put(running, System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
+        homes.put(running, System.getProperty("java.home"));
         if (!found.containsKey(25)) {
             File[] jvms = new File("/usr/lib/jvm").listFiles();
             if (jvms != null) {
@@ -83,13 +97,14 @@ public final class JdkMatrix {
                     File java = new File(d, "bin/java");
                     if (d.getName().startsWith("temurin-25") && java.canExecute()) {
                         found.put(25, java.getPath());
+                        homes.put(25, d.getPath());
                     }
                 }
             }
         }
         List<Jdk> out = new ArrayList<Jdk>();
         for (Map.Entry<Integer, String> e : found.entrySet()) {
-            out.add(new Jdk(e.getKey(), e.getValue()));
+            out.add(new Jdk(e.getKey(), e.getValue(), homes.get(e.getKey())));
         }
         return out;
     }
