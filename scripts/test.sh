@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs every test: unit tests, and the forked-JVM integration tests with the packaged agent on JDK 8, 11, 17, 21
+# and 25. JDK 8, 11 and 21 come from Debian's archive through scripts/jdks.sh (cached in .cache/jdks); a JDK it
+# cannot provide is reported loudly by the tests, which then run on the others.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+bash scripts/jdks.sh || echo "WARNING: scripts/jdks.sh failed; the tests will say which JDKs are missing" >&2
+mvn -B verify "$@"
