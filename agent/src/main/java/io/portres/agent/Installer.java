@@ -316,6 +316,10 @@ public final class Installer {
                 log.warn("JDK internals unavailable, matched binds report no bound port: " + access);
             }
             StackCapture.callerFrames(2);
+            // what the first matched bind needs: formatting of the log line and the event
+            io.portres.agent.log.EventLog.event(System.currentTimeMillis(), "warm-up", "tcp", "0.0.0.0", 0, 1, "r",
+                    "r", null, "audit", null, "audited", null).toJson();
+            new io.portres.agent.backend.BindAttempt().reset(0, null, null, null, 0, null, false);
             bridge.getMethod("before", int.class, Object.class, FileDescriptor.class, java.net.InetAddress.class,
                     int.class).invoke(null, -1, null, null, null, 0);
             for (String f : transformer.failures()) {

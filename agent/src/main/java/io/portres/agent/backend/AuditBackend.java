@@ -5,7 +5,7 @@ import io.portres.policy.Policy;
 import io.portres.policy.Reservation;
 
 /** Decides and records, changes nothing: the backend of {@code mode: audit} and of OSes without a backend. */
-public final class AuditBackend implements ReservationBackend {
+public class AuditBackend implements ReservationBackend {
 
     @Override
     public String name() {
@@ -17,7 +17,7 @@ public final class AuditBackend implements ReservationBackend {
     }
 
     @Override
-    public int associate(BindAttempt attempt) {
+    public int associate(BindAttempt attempt) throws AssociationException {
         return attempt.port();
     }
 

@@ -81,24 +81,10 @@ final class HookMethodVisitor extends MethodVisitor {
                 super.visitVarInsn(Opcodes.ISTORE, 3);
                 break;
             case Sites.LEGACY_TCP_BIND:
-                // protected synchronized void bind(InetAddress address, int lport)
-                push(point.site);
-                super.visitVarInsn(Opcodes.ALOAD, 0); // context: the SocketImpl/DatagramSocketImpl itself
-                loadFd();
-                super.visitVarInsn(Opcodes.ALOAD, 1);
-                super.visitVarInsn(Opcodes.ILOAD, 2);
-                super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, "before", BEFORE_DESC, false);
-                super.visitVarInsn(Opcodes.ISTORE, 2);
+                legacyBefore(1, 2); // protected synchronized void bind(InetAddress address, int lport)
                 break;
             case Sites.LEGACY_UDP_BIND:
-                // protected synchronized void bind(int lport, InetAddress laddr)
-                push(point.site);
-                super.visitVarInsn(Opcodes.ALOAD, 0); // context: the SocketImpl/DatagramSocketImpl itself
-                loadFd();
-                super.visitVarInsn(Opcodes.ALOAD, 2);
-                super.visitVarInsn(Opcodes.ILOAD, 1);
-                super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, "before", BEFORE_DESC, false);
-                super.visitVarInsn(Opcodes.ISTORE, 1);
+                legacyBefore(2, 1); // protected synchronized void bind(int lport, InetAddress laddr)
                 break;
             case Sites.IMPLICIT_TCP:
                 // static beforeTcpConnect(FileDescriptor fd, InetAddress remote, int remotePort): the remote
@@ -125,6 +111,17 @@ final class HookMethodVisitor extends MethodVisitor {
         if (wrapsBody()) {
             super.visitLabel(tryStart);
         }
+    }
+
+    /** {@code port = before(site, this, this.fd, address, port)} for the legacy impls' bind methods. */
+    private void legacyBefore(int addressSlot, int portSlot) {
+        push(point.site);
+        super.visitVarInsn(Opcodes.ALOAD, 0); // context: the SocketImpl/DatagramSocketImpl itself
+        loadFd();
+        super.visitVarInsn(Opcodes.ALOAD, addressSlot);
+        super.visitVarInsn(Opcodes.ILOAD, portSlot);
+        super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, "before", BEFORE_DESC, false);
+        super.visitVarInsn(Opcodes.ISTORE, portSlot);
     }
 
     @Override
