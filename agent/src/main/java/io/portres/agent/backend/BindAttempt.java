@@ -37,7 +37,11 @@ public final class BindAttempt {
     public String outcome;
     public String error;
     public String token;
+    /** Set by a backend that bound the socket itself (or -1). */
     public int boundPort;
+    /** The backend asked to make the native bind itself; and whether it did. */
+    public boolean bindInReservation;
+    public boolean nativeBindDone;
 
     public void reset(int site, Object context, FileDescriptor fd, InetAddress address, int port, Protocol protocol,
                       boolean implicit) {
@@ -56,6 +60,8 @@ public final class BindAttempt {
         this.error = null;
         this.token = null;
         this.boundPort = -1;
+        this.bindInReservation = false;
+        this.nativeBindDone = false;
     }
 
     public void setRule(Rule rule) {
@@ -68,9 +74,9 @@ public final class BindAttempt {
     }
 
     /**
-     * The hook's context object: the legacy {@code SocketImpl}/{@code DatagramSocketImpl} for sites B and C (a
-     * Windows backend finds the second socket of a two-stack impl there), the remote address for an implicit TCP
-     * bind, otherwise null.
+     * The hook's context object: the {@code ProtocolFamily} of a {@code sun.nio.ch.Net.bind} (site A), the legacy
+     * {@code SocketImpl}/{@code DatagramSocketImpl} for sites B and C (a Windows backend finds the second socket of a
+     * two-stack impl there), the remote address for an implicit TCP bind.
      */
     public Object context() {
         return context;
@@ -113,11 +119,6 @@ public final class BindAttempt {
 
     public Reservation reservation() {
         return rule == null ? null : rule.reservation();
-    }
-
-    /** True where the hooked JDK method can return without its own native bind (sun.nio.ch.Net.bind). */
-    public boolean canSkipNativeBind() {
-        return site == Sites.NET_BIND;
     }
 
     /** Class names of the frames above the JDK socket code, nearest first; walked once, on first use. */

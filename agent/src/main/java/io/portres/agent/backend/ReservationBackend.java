@@ -20,8 +20,17 @@ import io.portres.policy.Reservation;
  */
 public interface ReservationBackend {
 
-    /** Returned by {@link #associate} when the backend bound the socket itself (the JDK's bind is skipped). */
-    int ALREADY_BOUND = -1;
+    /**
+     * Returned by {@link #associate} when the backend wants to make the native bind itself: the dispatcher then
+     * calls {@link #bindInReservation} in place of the JDK's native bind call.
+     */
+    int BIND_IN_RESERVATION = -2;
+
+    /** The JDK's own native bind for one socket, with everything but the port fixed. */
+    interface NativeBind {
+        /** Binds the socket to {@code port}; throws the JDK's BindException when the port is taken. */
+        void bind(int port) throws java.io.IOException;
+    }
 
     /** The name in logs, events and the {@code backend=} switch. */
     String name();
@@ -33,11 +42,19 @@ public interface ReservationBackend {
     void start(Policy policy, AgentLog log);
 
     /**
-     * Associates the socket with {@code attempt.reservation()} before its bind. Returns the port to bind:
-     * {@code attempt.port()} to leave the bind as requested, another port to redirect a wildcard bind, or
-     * {@link #ALREADY_BOUND} (only when {@link BindAttempt#canSkipNativeBind()}) after binding it itself.
+     * Associates the socket with {@code attempt.reservation()} before its bind. Returns the port to bind
+     * ({@code attempt.port()} to leave the bind as requested), or {@link #BIND_IN_RESERVATION}.
      */
     int associate(BindAttempt attempt) throws AssociationException;
+
+    /**
+     * Called in place of the JDK's native bind when {@link #associate} returned {@link #BIND_IN_RESERVATION}: binds
+     * through {@code nativeBind}, for example trying the ports of the reservation's block until one is free, and
+     * sets {@link BindAttempt#boundPort}. Throws {@link AssociationException} when the reservation cannot take the
+     * socket (the dispatcher applies {@code onError}), or the JDK's own exception for other bind failures.
+     */
+    void bindInReservation(BindAttempt attempt, NativeBind nativeBind) throws AssociationException,
+            java.io.IOException;
 
     /** The token used for this reservation as {@code 0x...} hex, or null (none, not resolved yet, or no tokens). */
     String tokenOf(Reservation reservation);

@@ -14,6 +14,7 @@ import java.io.FileDescriptor;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.io.IOException;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -31,6 +32,8 @@ public final class BindDispatcher {
 
     private static volatile Engine engine;
     private static AtomicInteger inFlight = new AtomicInteger(); // replaced by the bridge's counter at install
+    /** The bridge's {@code realBind}: the JDK's own native bind of a site. */
+    private static volatile MethodHandle realBind;
 
     private static final ThreadLocal<BindAttempt> CURRENT = new ThreadLocal<BindAttempt>() {
         @Override
@@ -49,7 +52,12 @@ public final class BindDispatcher {
                 int.class, Object.class, FileDescriptor.class, InetAddress.class, int.class));
         MethodHandle after = lookup.findStatic(BindDispatcher.class, "after", MethodType.methodType(void.class,
                 int.class, FileDescriptor.class, int.class, Throwable.class));
+        MethodType nativeBindType = MethodType.methodType(boolean.class, int.class, Object.class,
+                FileDescriptor.class, boolean.class, boolean.class, InetAddress.class, int.class);
+        MethodHandle nativeBind = lookup.findStatic(BindDispatcher.class, "nativeBind", nativeBindType);
+        realBind = lookup.findStatic(bridge, "realBind", nativeBindType.changeReturnType(void.class));
         inFlight = (AtomicInteger) bridge.getField("IN_FLIGHT").get(null);
+        bridge.getField("nativeBindHandle").set(null, nativeBind);
         bridge.getField("afterHandle").set(null, after);
         bridge.getField("beforeHandle").set(null, before);
     }
@@ -173,19 +181,76 @@ public final class BindDispatcher {
         }
         a.token = backend.tokenOf(reservation);
         if (a.implicit()) {
-            e.record(a, -1); // the port is chosen later, inside connect()
+            e.record(a, a.boundPort); // a backend may have bound it; otherwise the port is chosen inside connect()
             return a.port();
         }
-        if (port == ReservationBackend.ALREADY_BOUND && a.canSkipNativeBind()) {
-            e.record(a, a.boundPort >= 0 ? a.boundPort : JdkAccess.localPort(a.fd()));
-            return BindBridgeConstants.SKIP_NATIVE_BIND;
-        }
-        if (port < 0 || port > 65535) {
+        if (port == ReservationBackend.BIND_IN_RESERVATION) {
+            a.bindInReservation = true;
+            port = a.port();
+        } else if (port < 0 || port > 65535) {
             port = a.port();
         }
         a.pending = true;
         inFlight.incrementAndGet();
         return port;
+    }
+
+    /**
+     * In place of the JDK's native bind call, while a matched bind is in flight on some thread. Returns false to let
+     * the bridge make the plain native bind; true when the backend bound the socket (or the deliberate
+     * BindException of {@code onError: fail} was thrown).
+     */
+    static boolean nativeBind(final int site, final Object self, final FileDescriptor fd, final boolean preferIPv6,
+                              final boolean exclusive, final InetAddress address, int port) throws IOException {
+        BindAttempt a = CURRENT.get();
+        if (!a.pending || !a.bindInReservation || a.nativeBindDone || a.busy) {
+            return false;
+        }
+        Engine e = engine;
+        if (e == null) {
+            return false;
+        }
+        a.nativeBindDone = true;
+        ReservationBackend.NativeBind call = new ReservationBackend.NativeBind() {
+            @Override
+            public void bind(int p) throws IOException {
+                try {
+                    realBind.invokeExact(site, self, fd, preferIPv6, exclusive, address, p);
+                } catch (IOException | RuntimeException | Error x) {
+                    throw x;
+                } catch (Throwable t) {
+                    throw new IOException(t);
+                }
+            }
+        };
+        a.busy = true;
+        try {
+            e.backend().bindInReservation(a, call);
+            return true;
+        } catch (AssociationException x) {
+            Rule rule = a.rule();
+            Reservation reservation = rule.reservation();
+            a.error = x.getMessage();
+            if (rule.effectiveOnError(e.policy().onError()) == OnError.FAIL) {
+                a.outcome = "failed";
+                a.pending = false;
+                inFlight.decrementAndGet();
+                e.record(a, -1);
+                e.log().error("rule '" + rule.name() + "' refused a " + describe(a) + ": " + x.getMessage());
+                throw new BindException("portres: rule '" + rule.name() + "' could not bind this "
+                        + a.protocol().id() + " socket in reservation '" + reservation.name() + "' ("
+                        + reservation.describe() + "): " + x.getMessage());
+            }
+            a.outcome = "continued";
+            e.log().warnOnce("continue:" + rule.name() + ":" + x.causeKey(), "rule '" + rule.name()
+                    + "': could not bind in reservation '" + reservation.name() + "' (" + reservation.describe()
+                    + "), binding as requested (onError: continue); this warning is shown once per cause: "
+                    + x.getMessage());
+            call.bind(port);
+            return true;
+        } finally {
+            a.busy = false;
+        }
     }
 
     static void after(int site, FileDescriptor fd, int boundPort, Throwable failure) {
@@ -216,7 +281,11 @@ public final class BindDispatcher {
             return;
         }
         if (boundPort < 0) {
-            boundPort = JdkAccess.localPort(a.fd());
+            boundPort = a.boundPort >= 0 ? a.boundPort : JdkAccess.localPort(a.fd());
+        }
+        if (a.bindInReservation && !a.nativeBindDone) {
+            e.log().warnOnce("not-confined:" + a.site(), "the native bind of this JDK's " + describe(a)
+                    + " path was not intercepted, so the backend could not choose the port; please report it");
         }
         e.record(a, boundPort);
     }
@@ -226,8 +295,4 @@ public final class BindDispatcher {
         return a.protocol().id() + " bind " + (a.implicit() ? "(implicit, before connect)" : addr + ":" + a.port());
     }
 
-    /** Mirrors {@code BindBridge}'s constants without loading it from the agent's class loader. */
-    static final class BindBridgeConstants {
-        static final int SKIP_NATIVE_BIND = -1;
-    }
 }

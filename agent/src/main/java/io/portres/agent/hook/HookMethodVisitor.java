@@ -9,19 +9,20 @@ import net.bytebuddy.jar.asm.Type;
  * Writes the code inlined into one JDK bind method:
  * <pre>
  *   port = PortresBridge.before(site, context, fd, address, port);   // may throw the deliberate BindException
- *   [Net.bind only] if (port == SKIP_NATIVE_BIND) return;             // the backend bound the socket itself
  *   try {
- *       ...original body...   // before each return: PortresBridge.after(site, fd, boundPort)
+ *       ...original body, where the native bind call (Net.bind0, socketBind, bind0) becomes
+ *          PortresBridge.netBind0/legacyTcpBind/legacyUdpBind(same arguments)   // a backend may bind it itself
+ *       before each return: PortresBridge.after(site, fd, boundPort)
  *   } catch (Throwable t) {
  *       PortresBridge.afterThrow(t, site, fd); throw t;
  *   }
  * </pre>
  * Hazards handled here:
  * <ul>
- *   <li>No frames can be computed (that would load classes inside a transformer), so every frame the new code needs
- *       is written by hand. The only branch target in the entry code is at the very start, where the frame is the
- *       method's initial frame; the handler's frame is the initial locals with a Throwable on the stack, which
- *       every point of the original body satisfies (javac never stores another type in a parameter slot).</li>
+ *   <li>No frames can be computed (that would load classes inside a transformer), so the new code has no branches
+ *       (they live in the bridge) and the one frame it needs is written by hand: the handler's, the initial locals
+ *       with a Throwable on the stack, which every point of the original body satisfies (javac never stores another
+ *       type in a parameter slot). The native bind call is replaced by a static call with the same stack effect.</li>
  *   <li>The handler is registered in {@code visitMaxs}, so it is the last entry of the exception table and never
  *       pre-empts the method's own handlers.</li>
  *   <li>Only JDK types and the bridge are referenced.</li>
@@ -63,21 +64,14 @@ final class HookMethodVisitor extends MethodVisitor {
         super.visitCode();
         switch (point.site) {
             case Sites.NET_BIND:
-                // static bind(ProtocolFamily family, FileDescriptor fd, InetAddress addr, int port)
+                // static bind(ProtocolFamily family, FileDescriptor fd, InetAddress addr, int port); the family is
+                // the context (a backend that binds needs it to pick the socket address's family)
                 push(point.site);
-                super.visitInsn(Opcodes.ACONST_NULL);
+                super.visitVarInsn(Opcodes.ALOAD, 0);
                 super.visitVarInsn(Opcodes.ALOAD, 1);
                 super.visitVarInsn(Opcodes.ALOAD, 2);
                 super.visitVarInsn(Opcodes.ILOAD, 3);
                 super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, "before", BEFORE_DESC, false);
-                Label proceed = new Label();
-                super.visitInsn(Opcodes.DUP);
-                super.visitInsn(Opcodes.ICONST_M1); // BindBridge.SKIP_NATIVE_BIND
-                super.visitJumpInsn(Opcodes.IF_ICMPNE, proceed);
-                super.visitInsn(Opcodes.POP);
-                super.visitInsn(Opcodes.RETURN);
-                super.visitLabel(proceed);
-                super.visitFrame(Opcodes.F_SAME1, 0, null, 1, new Object[] {Opcodes.INTEGER});
                 super.visitVarInsn(Opcodes.ISTORE, 3);
                 break;
             case Sites.LEGACY_TCP_BIND:
@@ -122,6 +116,29 @@ final class HookMethodVisitor extends MethodVisitor {
         super.visitVarInsn(Opcodes.ILOAD, portSlot);
         super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, "before", BEFORE_DESC, false);
         super.visitVarInsn(Opcodes.ISTORE, portSlot);
+    }
+
+    /** The native bind call inside the hooked method goes to the bridge instead, with the same stack effect. */
+    @Override
+    public void visitMethodInsn(int opcode, String owner, String name, String descriptor, boolean isInterface) {
+        if (point.site == Sites.NET_BIND && opcode == Opcodes.INVOKESTATIC && name.equals("bind0")
+                && descriptor.equals("(Ljava/io/FileDescriptor;ZZLjava/net/InetAddress;I)V")) {
+            super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, "netBind0", descriptor, false);
+            return;
+        }
+        if (point.site == Sites.LEGACY_TCP_BIND && opcode == Opcodes.INVOKEVIRTUAL && name.equals("socketBind")
+                && descriptor.equals("(Ljava/net/InetAddress;I)V")) {
+            super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, "legacyTcpBind",
+                    "(Ljava/lang/Object;Ljava/net/InetAddress;I)V", false);
+            return;
+        }
+        if (point.site == Sites.LEGACY_UDP_BIND && opcode == Opcodes.INVOKEVIRTUAL && name.equals("bind0")
+                && descriptor.equals("(ILjava/net/InetAddress;)V")) {
+            super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, "legacyUdpBind",
+                    "(Ljava/lang/Object;ILjava/net/InetAddress;)V", false);
+            return;
+        }
+        super.visitMethodInsn(opcode, owner, name, descriptor, isInterface);
     }
 
     @Override

@@ -127,16 +127,16 @@ public final class JdkAccess {
     }
 
     /**
-     * The JDK's own native bind ({@code Net.bind0}), for backends that bind a socket themselves and then make the
-     * hooked method return at once. Exclusive bind as the JDK does by default.
+     * The JDK's own native bind ({@code Net.bind0}), for a backend that binds a socket where no JDK bind call is
+     * coming (an unbound TCP socket about to connect).
      */
-    public static void bind0(FileDescriptor fd, boolean preferIPv6, java.net.InetAddress address, int port)
-            throws java.io.IOException {
+    public static void bind0(FileDescriptor fd, boolean preferIPv6, boolean exclusive, java.net.InetAddress address,
+                             int port) throws java.io.IOException {
         if (Handles.BIND0 == null) {
             throw new java.io.IOException("sun.nio.ch.Net.bind0 is not available: " + Handles.FAILURE);
         }
         try {
-            Handles.BIND0.invokeExact(fd, preferIPv6, true, address, port);
+            Handles.BIND0.invokeExact(fd, preferIPv6, exclusive, address, port);
         } catch (java.io.IOException e) {
             throw e;
         } catch (RuntimeException e) {
@@ -145,6 +145,18 @@ public final class JdkAccess {
             throw e;
         } catch (Throwable t) {
             throw new java.io.IOException(t);
+        }
+    }
+
+    /** Linux: the socket's address family (SO_DOMAIN): 2 for AF_INET, 10 for AF_INET6; -1 if unknown. */
+    public static int linuxSocketDomain(FileDescriptor fd) {
+        if (!LINUX || Handles.GET_INT_OPTION == null) {
+            return -1;
+        }
+        try {
+            return (int) Handles.GET_INT_OPTION.invokeExact(fd, false, 1, 39);
+        } catch (Throwable t) {
+            return -1;
         }
     }
 
