@@ -21,11 +21,6 @@ public class AuditBackend implements ReservationBackend {
         return attempt.port();
     }
 
-    @Override
-    public void bindInReservation(BindAttempt attempt, NativeBind nativeBind) throws java.io.IOException {
-        nativeBind.bind(attempt.port());
-    }
-
     /** Only a literal token is known without touching the OS. */
     @Override
     public String tokenOf(Reservation reservation) {

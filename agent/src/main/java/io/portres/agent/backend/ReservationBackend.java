@@ -53,8 +53,10 @@ public interface ReservationBackend {
      * sets {@link BindAttempt#boundPort}. Throws {@link AssociationException} when the reservation cannot take the
      * socket (the dispatcher applies {@code onError}), or the JDK's own exception for other bind failures.
      */
-    void bindInReservation(BindAttempt attempt, NativeBind nativeBind) throws AssociationException,
-            java.io.IOException;
+    default void bindInReservation(BindAttempt attempt, NativeBind nativeBind) throws AssociationException,
+            java.io.IOException {
+        nativeBind.bind(attempt.port());
+    }
 
     /** The token used for this reservation as {@code 0x...} hex, or null (none, not resolved yet, or no tokens). */
     String tokenOf(Reservation reservation);

@@ -31,6 +31,7 @@ public final class JdkAccess {
         static final MethodHandle FD_VAL;
         static final MethodHandle LOCAL_ADDRESS;
         static final MethodHandle GET_INT_OPTION;
+        static final MethodHandle SET_INT_OPTION;
         static final MethodHandle BIND0;
         static final MethodHandle IS_IPV6_AVAILABLE;
         static final Throwable FAILURE;
@@ -39,6 +40,7 @@ public final class JdkAccess {
             MethodHandle fdVal = null;
             MethodHandle localAddress = null;
             MethodHandle getIntOption = null;
+            MethodHandle setIntOption = null;
             MethodHandle bind0 = null;
             MethodHandle ipv6 = null;
             Throwable failure = null;
@@ -51,6 +53,8 @@ public final class JdkAccess {
                         MethodType.methodType(InetSocketAddress.class, FileDescriptor.class));
                 getIntOption = lookup.findStatic(net, "getIntOption0", MethodType.methodType(int.class,
                         FileDescriptor.class, boolean.class, int.class, int.class));
+                setIntOption = lookup.findStatic(net, "setIntOption0", MethodType.methodType(void.class,
+                        FileDescriptor.class, boolean.class, int.class, int.class, int.class, boolean.class));
                 bind0 = lookup.findStatic(net, "bind0", MethodType.methodType(void.class, FileDescriptor.class,
                         boolean.class, boolean.class, java.net.InetAddress.class, int.class));
                 ipv6 = lookup.findStatic(net, "isIPv6Available", MethodType.methodType(boolean.class));
@@ -60,6 +64,7 @@ public final class JdkAccess {
             FD_VAL = fdVal;
             LOCAL_ADDRESS = localAddress;
             GET_INT_OPTION = getIntOption;
+            SET_INT_OPTION = setIntOption;
             BIND0 = bind0;
             IS_IPV6_AVAILABLE = ipv6;
             FAILURE = failure;
@@ -157,6 +162,31 @@ public final class JdkAccess {
             return (int) Handles.GET_INT_OPTION.invokeExact(fd, false, 1, 39);
         } catch (Throwable t) {
             return -1;
+        }
+    }
+
+    /** Linux: SO_REUSEADDR of the socket (true/false), or null when it cannot be read. */
+    public static Boolean linuxReuseAddress(FileDescriptor fd) {
+        if (!LINUX || Handles.GET_INT_OPTION == null) {
+            return null;
+        }
+        try {
+            return (int) Handles.GET_INT_OPTION.invokeExact(fd, false, 1, 2) != 0;
+        } catch (Throwable t) {
+            return null;
+        }
+    }
+
+    /** Linux: sets SO_REUSEADDR; false when it could not be set. */
+    public static boolean linuxSetReuseAddress(FileDescriptor fd, boolean on) {
+        if (!LINUX || Handles.SET_INT_OPTION == null) {
+            return false;
+        }
+        try {
+            Handles.SET_INT_OPTION.invokeExact(fd, false, 1, 2, on ? 1 : 0, false);
+            return true;
+        } catch (Throwable t) {
+            return false;
         }
     }
 

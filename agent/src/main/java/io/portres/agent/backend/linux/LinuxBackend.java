@@ -6,6 +6,7 @@ import io.portres.agent.backend.ReservationBackend;
 import io.portres.agent.hook.JdkAccess;
 import io.portres.agent.log.AgentLog;
 import io.portres.policy.Policy;
+import io.portres.policy.Protocol;
 import io.portres.policy.Reservation;
 import io.portres.policy.ReservationKind;
 
@@ -19,7 +20,6 @@ import java.nio.file.Paths;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Linux: a reservation is a port block, and a matched wildcard bind is made to a free port of it. The kernel has no
@@ -42,9 +42,6 @@ public final class LinuxBackend implements ReservationBackend {
 
     static final Path RESERVED_PORTS = Paths.get("/proc/sys/net/ipv4/ip_local_reserved_ports");
     static final Path EPHEMERAL_RANGE = Paths.get("/proc/sys/net/ipv4/ip_local_port_range");
-    /** A port just bound by this JVM is not offered to another thread for this long (bind-to-listen window). */
-    private static final long LEASE_NANOS = 50_000_000L;
-
     private final Map<Reservation, Block> blocks = new IdentityHashMap<Reservation, Block>();
     private volatile AgentLog log;
 
@@ -54,13 +51,11 @@ public final class LinuxBackend implements ReservationBackend {
         final int start;
         final int count;
         final AtomicInteger cursor = new AtomicInteger();
-        final AtomicLongArray leasedAt;
 
         Block(Reservation reservation) {
             this.reservation = reservation;
             this.start = reservation.startPort();
             this.count = reservation.count();
-            this.leasedAt = new AtomicLongArray(count);
         }
 
         boolean contains(int port) {
@@ -146,12 +141,8 @@ public final class LinuxBackend implements ReservationBackend {
             nativeBind.bind(attempt.port());
             return;
         }
-        attempt.boundPort = search(b, new NativeBind() {
-            @Override
-            public void bind(int port) throws IOException {
-                nativeBind.bind(port);
-            }
-        });
+        Boolean reuse = attempt.protocol() == Protocol.TCP ? JdkAccess.linuxReuseAddress(attempt.fd()) : null;
+        attempt.boundPort = search(b, nativeBind, Boolean.TRUE.equals(reuse) ? attempt.fd() : null);
     }
 
     /** An unbound TCP socket about to connect: bind it to a free port of the block, keeping its family. */
@@ -173,7 +164,7 @@ public final class LinuxBackend implements ReservationBackend {
                 public void bind(int port) throws IOException {
                     JdkAccess.bind0(attempt.fd(), v6, false, wildcard, port);
                 }
-            });
+            }, null);
         } catch (IOException other) {
             throw new AssociationException("bind-before-connect", "binding the socket in the block before"
                     + " connect failed: " + other);
@@ -181,27 +172,25 @@ public final class LinuxBackend implements ReservationBackend {
     }
 
     /**
-     * Tries the block's ports from the cursor on; ports this JVM bound in the last {@value #LEASE_NANOS} ns are tried
-     * last (a listening socket takes a moment between bind and listen, in which a second SO_REUSEADDR bind to the
-     * same port would succeed and its listen fail). Returns the bound port.
+     * Tries the block's ports from the cursor on and returns the one bound.
+     *
+     * <p>Hazard: a TCP socket with SO_REUSEADDR (every ServerSocket on Linux) can be bound to a port that another such
+     * socket holds but does not listen on yet; the second listen then fails, outside this search. So the search binds
+     * with SO_REUSEADDR switched off ({@code reuseFd}, restored right after): two sockets can never share a port of
+     * the block. The price: a port whose old connections are still in TIME_WAIT (up to a minute after a server
+     * closed them) counts as in use, and the search moves on to the next one.
      */
-    static int search(Block b, NativeBind bind) throws AssociationException, IOException {
+    static int search(Block b, NativeBind bind, java.io.FileDescriptor reuseFd) throws AssociationException,
+            IOException {
         int first = b.cursor.getAndIncrement();
-        long now = System.nanoTime();
         IOException otherFailure = null;
         int inUse = 0;
-        for (int pass = 0; pass < 2; pass++) {
+        boolean exclusive = reuseFd != null && JdkAccess.linuxSetReuseAddress(reuseFd, false);
+        try {
             for (int i = 0; i < b.count; i++) {
-                int index = Math.floorMod(first + i, b.count);
-                long leased = b.leasedAt.get(index);
-                boolean recent = leased != 0 && now - leased < LEASE_NANOS;
-                if (recent != (pass == 1)) {
-                    continue;
-                }
-                int port = b.start + index;
+                int port = b.start + Math.floorMod(first + i, b.count);
                 try {
                     bind.bind(port);
-                    b.leasedAt.set(index, System.nanoTime() | 1L);
                     return port;
                 } catch (BindException e) {
                     if (isInUse(e)) {
@@ -210,6 +199,10 @@ public final class LinuxBackend implements ReservationBackend {
                         otherFailure = e;
                     }
                 }
+            }
+        } finally {
+            if (exclusive) {
+                JdkAccess.linuxSetReuseAddress(reuseFd, true);
             }
         }
         if (otherFailure != null && inUse == 0) {
@@ -242,7 +235,7 @@ public final class LinuxBackend implements ReservationBackend {
 
     static ReservedPorts read(Path file) {
         try {
-            return ReservedPorts.parse(new String(Files.readAllBytes(file), StandardCharsets.US_ASCII));
+            return ReservedPorts.parse(readProc(file));
         } catch (IOException | RuntimeException e) {
             return null;
         }
@@ -250,11 +243,28 @@ public final class LinuxBackend implements ReservationBackend {
 
     static int[] ephemeralRange() {
         try {
-            String[] f = new String(Files.readAllBytes(EPHEMERAL_RANGE), StandardCharsets.US_ASCII).trim()
-                    .split("\\s+");
+            String[] f = readProc(EPHEMERAL_RANGE).trim().split("\\s+");
             return new int[] {Integer.parseInt(f[0]), Integer.parseInt(f[1])};
         } catch (IOException | RuntimeException e) {
             return null;
+        }
+    }
+
+    /**
+     * Reads a /proc file to its end. Not {@code Files.readAllBytes}: /proc files report a size of 0, and JDK 17's
+     * readAllBytes then returns only the first byte of {@code ip_local_reserved_ports}.
+     */
+    static String readProc(Path file) throws IOException {
+        java.io.InputStream in = new java.io.FileInputStream(file.toFile());
+        try {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(256);
+            byte[] buf = new byte[4096];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                out.write(buf, 0, n);
+            }
+            return new String(out.toByteArray(), StandardCharsets.US_ASCII);
+        } finally {
+            in.close();
         }
     }
 }

@@ -1,0 +1,237 @@
+package io.portres.it.linux;
+
+import io.portres.it.apps.BindAndReport;
+import io.portres.it.apps.BindEveryApi;
+import io.portres.it.apps.ConcurrentBinds;
+import io.portres.it.support.Events;
+import io.portres.it.support.ForkedJvm;
+import io.portres.it.support.Jdk;
+import io.portres.it.support.JdkMatrix;
+import io.portres.it.support.Policies;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The Linux backend on a real kernel: matched binds land in their blocks, on every API and JDK. */
+@EnabledOnOs(OS.LINUX)
+class LinuxBackendIT {
+
+    static List<Jdk> jdks() {
+        return JdkMatrix.jdks();
+    }
+
+    static String enforcePolicy(String onError, int tcpCount) {
+        return Policies.auditEveryWildcard("").replace("mode: audit\n", "mode: enforce\nonError: " + onError + "\n")
+                .replace("count: 100 }\n  udp-block", "count: " + tcpCount + " }\n  udp-block");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("jdks")
+    void everyMatchedSocketLandsInItsBlock(Jdk jdk, @TempDir Path dir) throws Exception {
+        check(jdk, dir);
+    }
+
+    @ParameterizedTest(name = "{0} with the legacy socket implementations")
+    @MethodSource("jdks")
+    void legacyImplementationsOnJdk17(Jdk jdk, @TempDir Path dir) throws Exception {
+        Assumptions.assumeTrue(jdk.feature >= 13 && jdk.feature <= 17, "legacy impls are selectable on 13-17");
+        check(jdk, dir, "-Djdk.net.usePlainSocketImpl=true", "-Djdk.net.usePlainDatagramSocketImpl=true");
+    }
+
+    private void check(Jdk jdk, Path dir, String... jvmArgs) throws Exception {
+        Path policy = Policies.write(dir, "policy.yaml", enforcePolicy("fail", 100));
+        ForkedJvm.Result r = ForkedJvm.on(jdk).jvmArgs("-Xverify:all").jvmArgs(jvmArgs)
+                .agent(policy.toString()).workDir(dir.toFile())
+                .main(BindEveryApi.class.getName(), "all").run();
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        assertThat(r.stderr).as(r.toString()).isEmpty();
+        Map<String, Integer> ports = ports(r.stdout);
+        assertThat(ports).hasSize(19);
+        for (Map.Entry<String, Integer> e : ports.entrySet()) {
+            boolean udp = e.getKey().startsWith("datagram") || e.getKey().startsWith("multicast");
+            int lo = udp ? 41000 : 40000;
+            assertThat(e.getValue()).as(e.getKey() + " on " + jdk + "\n" + r).isBetween(lo, lo + 99);
+        }
+        List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
+        assertThat(events).hasSize(19);
+        for (Map<String, Object> e : events) {
+            assertThat(e.get("backend")).isEqualTo("linux");
+            assertThat(e.get("outcome")).isEqualTo("associated");
+            assertThat(e.get("token")).isNull();
+            long bound = (Long) e.get("boundPort");
+            long lo = "udp".equals(e.get("protocol")) ? 41000 : 40000;
+            assertThat(bound).as(e.toString()).isBetween(lo, lo + 99);
+        }
+        // the unmatched peers on fixed ports are untouched
+        assertThat(r.stdout).doesNotContain("FAILED");
+    }
+
+    @Test
+    void aFullBlockFailsTheBindUnderFail(@TempDir Path dir) throws Exception {
+        Path policy = Policies.write(dir, "policy.yaml", enforcePolicy("fail", 2));
+        ForkedJvm.Result r = ForkedJvm.on(JdkMatrix.current()).agent(policy.toString()).workDir(dir.toFile())
+                .main(BindEveryApi.class.getName(), "server-socket", "server-socket", "server-socket").run();
+        assertThat(r.exitCode).as(r.toString()).isEqualTo(3);
+        assertThat(r.stdout).containsPattern("server-socket 4000[01]\nserver-socket 4000[01]\n")
+                .contains("server-socket FAILED java.net.BindException: portres: rule 'tcp-wildcard' could not bind"
+                        + " this tcp socket in reservation 'tcp-block' (tcp 40000-40001): the reservation is"
+                        + " exhausted: all 2 ports of tcp 40000-40001 are in use");
+        List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
+        assertThat(events).hasSize(3);
+        assertThat(events.get(2)).containsEntry("outcome", "failed").containsEntry("boundPort", null);
+        assertThat((String) events.get(2).get("error")).startsWith("the reservation is exhausted");
+    }
+
+    @Test
+    void aFullBlockBindsOutsideItUnderContinue(@TempDir Path dir) throws Exception {
+        Path policy = Policies.write(dir, "policy.yaml", enforcePolicy("continue", 2));
+        ForkedJvm.Result r = ForkedJvm.on(JdkMatrix.current()).agent(policy.toString()).workDir(dir.toFile())
+                .main(BindEveryApi.class.getName(), "server-socket", "server-socket", "server-socket",
+                        "server-socket").run();
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
+        assertThat(events).hasSize(4);
+        assertThat(events.get(2)).containsEntry("outcome", "continued");
+        assertThat((Long) events.get(2).get("boundPort")).isNotIn(40000L, 40001L);
+        String log = new String(Files.readAllBytes(dir.resolve("portres.log")), StandardCharsets.UTF_8);
+        assertThat(log.split("could not bind in reservation 'tcp-block'", -1)).as(log).hasSize(2);
+    }
+
+    @Test
+    void aSpecificPortOutsideTheBlockGoesThroughWithAWarning(@TempDir Path dir) throws Exception {
+        Path policy = Policies.write(dir, "policy.yaml", "version: 1\n"
+                + "log: { file: portres.log, events: events.jsonl }\n"
+                + "reservations:\n"
+                + "  block: { protocol: tcp, startPort: 40000, count: 10 }\n"
+                + "rules:\n"
+                + "  - { name: fixed, match: { port: 39002 }, reservation: block }\n");
+        ForkedJvm.Result r = ForkedJvm.on(JdkMatrix.current()).agent(policy.toString()).workDir(dir.toFile())
+                .main(BindEveryApi.class.getName(), "server-socket").run();
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
+        assertThat(events).hasSize(1);
+        assertThat(events.get(0)).containsEntry("boundPort", 39002L).containsEntry("outcome", "associated");
+        String log = new String(Files.readAllBytes(dir.resolve("portres.log")), StandardCharsets.UTF_8);
+        assertThat(log).contains("rules[0].match.port: port 39002 is outside reservation 'block'")
+                .contains("a bind to port 39002 is outside reservation 'block' (tcp 40000-40009); it goes through"
+                        + " unchanged");
+    }
+
+    @Test
+    void sixtyFourThreadsOnAThirtyTwoPortBlock(@TempDir Path dir) throws Exception {
+        Path policy = Policies.write(dir, "policy.yaml", "version: 1\n"
+                + "log: { level: warn, file: portres.log }\n"
+                + "reservations:\n"
+                + "  small: { protocol: tcp, startPort: 40100, count: 32 }\n"
+                + "rules:\n"
+                + "  - { name: all, match: { port: 0 }, reservation: small }\n");
+        ForkedJvm.Result r = ForkedJvm.on(JdkMatrix.current()).agent(policy.toString()).workDir(dir.toFile())
+                .main(ConcurrentBinds.class.getName(), "64", "3000").run();
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        String last = r.stdout.trim().substring(r.stdout.trim().lastIndexOf('\n') + 1);
+        String[] f = last.split(" ");
+        Map<String, Long> c = new HashMap<String, Long>();
+        for (int i = 0; i + 1 < f.length; i += 2) {
+            c.put(f[i], Long.parseLong(f[i + 1]));
+        }
+        assertThat(c.get("duplicates")).as(r.toString()).isZero();
+        assertThat(c.get("otherErrors")).as(r.toString()).isZero();
+        assertThat(c.get("binds")).as(r.toString()).isGreaterThan(100);
+        assertThat(c.get("exhausted")).as("64 threads on 32 ports must sometimes find the block full").isPositive();
+        assertThat(c.get("fdsAfter")).as("no file-descriptor leak").isLessThanOrEqualTo(c.get("fdsBefore") + 2);
+    }
+
+    /** In a network namespace of its own (never the host's setting): needs root and unshare. */
+    @Test
+    void createAddsTheBlockToIpLocalReservedPortsInANetworkNamespace(@TempDir Path dir) throws Exception {
+        Assumptions.assumeTrue(isRootWithUnshare(), "SKIPPED: needs root and unshare -n (network namespaces)");
+        Path policy = Policies.write(dir, "policy.yaml", "version: 1\n"
+                + "log: { file: portres.log, events: events.jsonl }\n"
+                + "reservations:\n"
+                + "  block: { protocol: tcp, startPort: 40200, count: 10, create: true }\n"
+                + "rules:\n"
+                + "  - { name: all, match: { port: 0 }, reservation: block }\n");
+        String java = String.join(" ", ForkedJvm.on(JdkMatrix.current()).agent(policy.toString())
+                .main(BindAndReport.class.getName(), "1").command());
+        ProcessBuilder pb = new ProcessBuilder("unshare", "-n", "sh", "-c",
+                "echo 1000-1010 > /proc/sys/net/ipv4/ip_local_reserved_ports && " + java
+                        + " && echo reserved=$(cat /proc/sys/net/ipv4/ip_local_reserved_ports)")
+                .directory(dir.toFile()).redirectErrorStream(true);
+        Process p = pb.start();
+        String out = new String(readAll(p.getInputStream()), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        assertThat(out).contains("reserved=1000-1010,40200-40209").containsPattern("bound server-socket 402\\d\\d");
+        String log = new String(Files.readAllBytes(dir.resolve("portres.log")), StandardCharsets.UTF_8);
+        assertThat(log).contains("added reservation 'block' (tcp 40200-40209) to net.ipv4.ip_local_reserved_ports")
+                .doesNotContain("WARN");
+        String host = new String(Files.readAllBytes(Paths.get("/proc/sys/net/ipv4/ip_local_reserved_ports")),
+                StandardCharsets.US_ASCII);
+        assertThat(host).as("the host's own setting is untouched").doesNotContain("40200");
+    }
+
+    @Test
+    void aBlockAlreadyReservedNeedsNoWarningAndStillTakesBinds(@TempDir Path dir) throws Exception {
+        Assumptions.assumeTrue(isRootWithUnshare(), "SKIPPED: needs root and unshare -n (network namespaces)");
+        Path policy = Policies.write(dir, "policy.yaml", "version: 1\n"
+                + "log: { file: portres.log, events: events.jsonl }\n"
+                + "reservations:\n"
+                + "  block: { protocol: tcp, startPort: 40300, count: 10 }\n"
+                + "rules:\n"
+                + "  - { name: all, match: { port: 0 }, reservation: block }\n");
+        String java = String.join(" ", ForkedJvm.on(JdkMatrix.current()).agent(policy.toString())
+                .main(BindAndReport.class.getName(), "2").command());
+        Process p = new ProcessBuilder("unshare", "-n", "sh", "-c",
+                "echo 40300-40309 > /proc/sys/net/ipv4/ip_local_reserved_ports && " + java)
+                .directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(readAll(p.getInputStream()), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        assertThat(out).containsPattern("bound server-socket 403\\d\\d").containsPattern(
+                "bound server-socket-channel 403\\d\\d");
+        String log = new String(Files.readAllBytes(dir.resolve("portres.log")), StandardCharsets.UTF_8);
+        assertThat(log).contains("is in net.ipv4.ip_local_reserved_ports").doesNotContain("WARN");
+    }
+
+    static boolean isRootWithUnshare() {
+        try {
+            Process p = new ProcessBuilder("unshare", "-n", "true").redirectErrorStream(true).start();
+            readAll(p.getInputStream());
+            return p.waitFor() == 0;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    static Map<String, Integer> ports(String stdout) {
+        Map<String, Integer> m = new HashMap<String, Integer>();
+        for (String line : stdout.split("\n")) {
+            String[] f = line.trim().split(" ");
+            if (f.length == 2 && f[1].matches("\\d+")) {
+                m.put(f[0], Integer.parseInt(f[1]));
+            }
+        }
+        return m;
+    }
+
+    static byte[] readAll(java.io.InputStream in) throws java.io.IOException {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        byte[] buf = new byte[4096];
+        for (int n; (n = in.read(buf)) > 0; ) {
+            b.write(buf, 0, n);
+        }
+        return b.toByteArray();
+    }
+}
