@@ -40,12 +40,15 @@ class DemoIT {
         assertThat(p.exitValue()).as(out).isZero();
         List<String> lines = Files.readAllLines(events, StandardCharsets.UTF_8);
         assertThat(lines).as(out).hasSize(4);
-        assertThat(lines.get(0)).contains("\"rule\":\"http-listener\"", "\"boundPort\":18080", "\"outcome\":\"audited\"");
-        assertThat(lines.get(1)).contains("\"protocol\":\"udp\"", "\"rule\":\"discovery\"");
+        assertThat(lines.get(0)).contains("\"rule\":\"http-listener\"", "\"boundPort\":18080",
+                "\"outcome\":\"associated\"", "\"backend\":\"linux\"");
+        assertThat(lines.get(1)).contains("\"protocol\":\"udp\"", "\"rule\":\"discovery\"").containsPattern(
+                "\"boundPort\":5100\\d,");
         assertThat(lines.get(2)).contains("\"rule\":\"rmi-registry\"", "\"boundPort\":11099",
                 "\"caller\":\"sun.rmi.transport.tcp.TCPDirectSocketFactory\"");
         assertThat(lines.get(3)).contains("\"rule\":\"rmi-exports\"", "\"port\":0",
-                "\"caller\":\"sun.rmi.transport.tcp.TCPDirectSocketFactory\"");
+                "\"caller\":\"sun.rmi.transport.tcp.TCPDirectSocketFactory\"").containsPattern(
+                "\"boundPort\":500\\d\\d,");
         assertThat(out).contains("remote call through RMI: clock.now() = ");
     }
 

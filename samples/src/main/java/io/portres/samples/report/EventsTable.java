@@ -16,7 +16,7 @@ public final class EventsTable {
 
     public static void main(String[] args) throws IOException {
         List<String> lines = Files.readAllLines(Paths.get(args[0]), StandardCharsets.UTF_8);
-        String fmt = "%-8s %-5s %-15s %6s %6s  %-14s %-13s %-7s %s%n";
+        String fmt = "%-10s %-5s %-15s %6s %6s  %-14s %-13s %-7s %s%n";
         System.out.printf(fmt, "outcome", "proto", "address", "port", "bound", "rule", "reservation", "backend",
                 "caller");
         for (String line : lines) {
