@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Runs every benchmark of BENCHMARKS.md and writes raw results to benchmarks/results/<UTC time>/ and a short
+# summary to benchmarks/results/SUMMARY.md. About 11-13 minutes on 2 cores.
+#
+#   benchmarks/run.sh              build if a jar is missing, then run everything
+#   benchmarks/run.sh --rebuild    mvn -q -B -DskipTests package at the root first, always
+#   RUNS=21 JDKS=17,25 benchmarks/run.sh   fewer start-up rounds or JDKs (defaults: 21, every JDK found)
+#   QUICK=1 benchmarks/run.sh      smoke test of the harness (3 rounds, JMH 1 x 0.2 s): figures meaningless
+#
+# Start-up: startup.py (interleaved runs of a trivial app, bare / empty agent / portres / portres with 10,000 rules,
+# on JDK 17, 25 and the JDKs of .cache/jdks/jdks.properties). Per-bind: JMH, 1 fork x 3 warm-up x 5 measured
+# iterations of 1 s each (error bars are wide on purpose: the whole run stays short). End-to-end: a real
+# ServerSocketChannel bind/close with and without -javaagent (noisy: system calls dominate).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+cd "$root"
+
+agent="$root/agent/target/portres-agent.jar"
+bench="$here/target/benchmarks.jar"
+if [[ "${1:-}" == "--rebuild" || ! -f "$agent" || ! -f "$bench" ]]; then
+  echo "== building: mvn -q -B -DskipTests package" >&2
+  mvn -q -B -DskipTests package
+fi
+
+stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+out="$here/results/$stamp"
+mkdir -p "$out"
+start=$SECONDS
+# Measure copies: a build running at the same time (mvn verify rebuilds these) must not swap a jar mid-run.
+mkdir -p "$out/jars"
+cp "$agent" "$out/jars/portres-agent.jar"
+cp "$bench" "$out/jars/benchmarks.jar"
+cp "$here"/target/*-trivial-app.jar "$out/jars/trivial-app.jar"
+cp "$here"/target/*-empty-agent.jar "$out/jars/empty-agent.jar"
+agent="$out/jars/portres-agent.jar"
+bench="$out/jars/benchmarks.jar"
+{
+  echo "commit: $(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)"
+  echo "agent jar sha256: $(sha256sum "$agent" | cut -c1-16)"
+  echo "uncommitted changes to tracked files: $(git -C "$root" status --porcelain 2>/dev/null | grep -vc '^??')"
+  echo "nproc: $(nproc)"
+  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+  echo "kernel: $(uname -r)"
+  echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "java: $(java -version 2>&1 | head -1)"
+  echo "mvn: $(mvn -B -v 2>/dev/null | head -1)"
+} > "$out/machine.txt"
+
+echo "== start-up (startup.py), results in $out" >&2
+jdk_args=()
+[[ -n "${JDKS:-}" ]] && jdk_args=(--jdks "$JDKS")
+runs="${RUNS:-21}"
+[[ -n "${QUICK:-}" ]] && runs=3
+python3 "$here/startup.py" --runs "$runs" --attribute --out "$out" "${jdk_args[@]}" --agent-jar "$agent" \
+  --app-jar "$out/jars/trivial-app.jar" --empty-agent-jar "$out/jars/empty-agent.jar" > /dev/null
+
+quick=()
+if [[ -n "${QUICK:-}" ]]; then
+  quick=(-wi 1 -i 1 -w 200ms -r 200ms)
+fi
+jmh() { # <name> <java args...>: one JMH run, JSON and text output
+  local name="$1"; shift
+  echo "== JMH $name" >&2
+  java "$@" "${quick[@]}" -rf json -rff "$out/jmh-$name.json" > "$out/jmh-$name.txt" 2>&1 \
+    || { tail -30 "$out/jmh-$name.txt" >&2; exit 1; }
+}
+
+cp="$bench:$agent"
+jmh dispatcher-17 -cp "$cp" org.openjdk.jmh.Main 'io\.portres\.agent\.hook\.(DispatcherBench|CallPathBench)\.'
+j25="$(ls -d /usr/lib/jvm/temurin-25*/bin/java 2>/dev/null | head -1 || true)"
+if [[ -n "$j25" ]]; then
+  jmh dispatcher-25 -cp "$cp" org.openjdk.jmh.Main 'io\.portres\.agent\.hook\.(DispatcherBench|CallPathBench)\.' \
+    -p policy=small -jvm "$j25"
+fi
+
+# End to end: benchmarks.jar alone on the class path, so that the agent's classes come from the -javaagent jar only.
+e2e='io\.portres\.bench\.EndToEndBind\.'
+jmh e2e-bare -cp "$bench" org.openjdk.jmh.Main "$e2e"
+jmh e2e-nomatch -cp "$bench" org.openjdk.jmh.Main "$e2e" -jvmArgsAppend "-javaagent:$agent=$out/policies/nomatch.yaml"
+jmh e2e-match -cp "$bench" org.openjdk.jmh.Main "$e2e" -jvmArgsAppend "-javaagent:$agent=$out/policies/match-port0.yaml"
+
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/machine.txt"
+echo "run time: $((SECONDS - start)) s" >> "$out/machine.txt"
+python3 "$here/report.py" "$out" > "$out/summary.md"
+[[ -n "${QUICK:-}" ]] || cp "$out/summary.md" "$here/results/SUMMARY.md"
+cat "$out/summary.md"
+echo "== done in $((SECONDS - start)) s: $out" >&2

@@ -1,0 +1,103 @@
+package io.portres.agent.hook;
+
+import io.portres.agent.Engine;
+import io.portres.agent.backend.AuditBackend;
+import io.portres.agent.log.AgentLog;
+import io.portres.agent.log.AsyncWriter;
+import io.portres.agent.log.EventLog;
+import io.portres.agent.log.LineSink;
+import io.portres.bench.Policies;
+import io.portres.bench.app.Server;
+import io.portres.policy.LogLevel;
+import io.portres.policy.Policy;
+import io.portres.policy.PolicyLoader;
+import io.portres.policy.Rule;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.net.BindException;
+import java.nio.file.Paths;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The dispatcher's per-bind cost, in process, without sockets: {@code BindDispatcher.before}/{@code after} for a
+ * legacy TCP bind (site B), reached through {@link Policies#DEPTH} frames below {@code io.portres.bench.app.Server}.
+ * Audit backend, log level warn; events off, or on (written to /dev/null by the agent's writer thread).
+ * Subtract {@link CallPathBench#noop} for the cost the agent adds.
+ *
+ * <p>{@code java -cp benchmarks/target/benchmarks.jar:agent/target/portres-agent.jar org.openjdk.jmh.Main
+ * DispatcherBench} (see run.sh).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens",
+    "java.base/java.io=ALL-UNNAMED"})
+public class DispatcherBench {
+
+    @Param({"small", "10k", "10k-100cls"})
+    public String policy;
+
+    @Param({"off", "on"})
+    public String events;
+
+    @Setup
+    public void setUp() throws Exception {
+        Policy p = PolicyLoader.parse(Policies.text(policy), policy + ".yaml", null);
+        if (!p.warnings().isEmpty()) {
+            throw new IllegalStateException("benchmark policy has warnings: " + p.warnings());
+        }
+        EventLog eventLog = "on".equals(events) ? new EventLog(LineSink.file(Paths.get("/dev/null"), false)) : null;
+        Engine engine = new Engine(p, new AuditBackend(), new AgentLog(LogLevel.WARN, LineSink.stderr()), eventLog);
+        DispatcherAccess.install(engine);
+        check(engine, Policies.UNMATCHED_PORT, null);
+        check(engine, 0, "by-port");
+        check(engine, Policies.CLASS_PORT, "by-class");
+    }
+
+    /** The scenarios must meet the rules they are named after, or the figures mean nothing. */
+    private static void check(Engine engine, int port, String expectedRule) {
+        Rule[] r = engine.matcher().candidates(io.portres.policy.Protocol.TCP, port).toArray(new Rule[0]);
+        String last = r.length == 0 ? null : r[r.length - 1].name();
+        if (expectedRule == null ? r.length != 0 : !expectedRule.equals(last)) {
+            throw new IllegalStateException("port " + port + ": candidates end with " + last + ", expected "
+                    + expectedRule);
+        }
+    }
+
+    @TearDown
+    public void tearDown() throws Exception {
+        AsyncWriter.flush(10000);
+        DispatcherAccess.install(null);
+    }
+
+    /** Port 40000: no rule admits it. Must return after the port table read: no stack walk, no allocation. */
+    @Benchmark
+    public int unmatched() throws BindException {
+        return Server.start(DispatcherAccess.BIND, Policies.UNMATCHED_PORT);
+    }
+
+    /** Port 0: rule {@code by-port}; audit decision, caller lookup (one stack walk), event if on. */
+    @Benchmark
+    public int matchedByPort() throws BindException {
+        return Server.start(DispatcherAccess.BIND, 0);
+    }
+
+    /** Port 7002: rule {@code by-class}, satisfied by a frame {@link Policies#DEPTH} frames up. */
+    @Benchmark
+    public int matchedByClass() throws BindException {
+        return Server.start(DispatcherAccess.BIND, Policies.CLASS_PORT);
+    }
+}
