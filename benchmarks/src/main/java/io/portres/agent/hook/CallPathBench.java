@@ -10,7 +10,7 @@ import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.net.BindException;
+import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -26,12 +26,12 @@ import java.util.concurrent.TimeUnit;
 public class CallPathBench {
 
     @Benchmark
-    public int noop() throws BindException {
+    public int noop() throws IOException {
         return Server.start(DispatcherAccess.NOOP, Policies.UNMATCHED_PORT);
     }
 
     @Benchmark
-    public int stackCapture() throws BindException {
+    public int stackCapture() throws IOException {
         return Server.start(DispatcherAccess.CAPTURE, Policies.UNMATCHED_PORT);
     }
 }

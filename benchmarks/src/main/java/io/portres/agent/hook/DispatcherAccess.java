@@ -3,13 +3,14 @@ package io.portres.agent.hook;
 import io.portres.agent.Engine;
 import io.portres.agent.match.StackCapture;
 
+import java.io.IOException;
 import java.lang.reflect.Field;
-import java.net.BindException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Calls the dispatcher's package-private hooks as the bridge ({@code sun.nio.ch.PortresBridge}) does: {@code before},
- * then {@code after} only while a matched bind is in flight. Lives in the agent's package, in another jar (fine on
+ * Calls the dispatcher's package-private hooks as the bridge ({@code sun.nio.ch.PortresBridge}) does around a bind:
+ * {@code before}; then, only while a matched bind is in flight, {@code nativeBind} in place of the JDK's native bind
+ * (in audit mode it declines, and the real bind would follow: here there is none) and {@code after}. Lives in the agent's package, in another jar (fine on
  * the class path). The frames of this class are skipped by {@code StackCapture} (prefix {@code io.portres.agent.}),
  * like the bridge's and the JDK socket code's in a real bind.
  *
@@ -40,7 +41,7 @@ public final class DispatcherAccess {
         inFlight = (AtomicInteger) f.get(null);
     }
 
-    public static int call(int op, int port) throws BindException {
+    public static int call(int op, int port) throws IOException {
         switch (op) {
             case BIND:
                 return bind(port);
@@ -52,9 +53,12 @@ public final class DispatcherAccess {
     }
 
     /** A legacy TCP bind (site B) of the wildcard address to {@code port}; no file descriptor is needed. */
-    public static int bind(int port) throws BindException {
+    public static int bind(int port) throws IOException {
         int p = BindDispatcher.before(Sites.LEGACY_TCP_BIND, null, null, null, port);
         if (inFlight.get() != 0) {
+            if (BindDispatcher.nativeBind(Sites.LEGACY_TCP_BIND, null, null, false, false, null, p)) {
+                throw new IllegalStateException("the audit backend bound the socket itself");
+            }
             BindDispatcher.after(Sites.LEGACY_TCP_BIND, null, p == 0 ? EPHEMERAL : p, null);
         }
         return p;

@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.net.BindException;
+import java.io.IOException;
 import java.nio.file.Paths;
 import java.util.concurrent.TimeUnit;
 
@@ -85,19 +85,19 @@ public class DispatcherBench {
 
     /** Port 40000: no rule admits it. Must return after the port table read: no stack walk, no allocation. */
     @Benchmark
-    public int unmatched() throws BindException {
+    public int unmatched() throws IOException {
         return Server.start(DispatcherAccess.BIND, Policies.UNMATCHED_PORT);
     }
 
     /** Port 0: rule {@code by-port}; audit decision, caller lookup (one stack walk), event if on. */
     @Benchmark
-    public int matchedByPort() throws BindException {
+    public int matchedByPort() throws IOException {
         return Server.start(DispatcherAccess.BIND, 0);
     }
 
     /** Port 7002: rule {@code by-class}, satisfied by a frame {@link Policies#DEPTH} frames up. */
     @Benchmark
-    public int matchedByClass() throws BindException {
+    public int matchedByClass() throws IOException {
         return Server.start(DispatcherAccess.BIND, Policies.CLASS_PORT);
     }
 }

@@ -3,7 +3,7 @@ package io.portres.bench.app;
 import io.portres.bench.Deep;
 import io.portres.bench.Policies;
 
-import java.net.BindException;
+import java.io.IOException;
 
 /** The "application" frame that the {@code by-class} rule ({@code io.portres.bench.app.**}) looks for. */
 public final class Server {
@@ -12,7 +12,7 @@ public final class Server {
     }
 
     /** {@code op} ({@code DispatcherAccess.BIND}, ...) at the bottom of {@link Policies#DEPTH} more frames. */
-    public static int start(int op, int port) throws BindException {
+    public static int start(int op, int port) throws IOException {
         return Deep.call(op, port, Policies.DEPTH);
     }
 }
