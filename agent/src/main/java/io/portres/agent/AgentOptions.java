@@ -21,6 +21,8 @@ public final class AgentOptions {
         {"policy", "PORTRES_POLICY"},
         {"onPolicyError", "PORTRES_ON_POLICY_ERROR"},
         {"backend", "PORTRES_BACKEND"},
+        {"reload", "PORTRES_RELOAD"},
+        {"jmx", "PORTRES_JMX"},
     };
 
     private final Map<String, String> values;
@@ -86,6 +88,12 @@ public final class AgentOptions {
         if (onPolicyError != null && !onPolicyError.equals("fail") && !onPolicyError.equals("continue")) {
             errors.add(sources.get("onPolicyError") + " = '" + onPolicyError + "': expected fail or continue");
         }
+        for (String flag : new String[] {"reload", "jmx"}) {
+            String v = values.get(flag);
+            if (v != null && !v.equals("true") && !v.equals("false")) {
+                errors.add(sources.get(flag) + " = '" + v + "': expected true or false");
+            }
+        }
         return new AgentOptions(values, sources, Collections.unmodifiableList(errors));
     }
 
@@ -128,6 +136,16 @@ public final class AgentOptions {
     public String backend() {
         String b = values.get("backend");
         return b == null ? null : b.toLowerCase(Locale.ROOT);
+    }
+
+    /** True when the policy file is watched and valid new versions replace the running policy. */
+    public boolean reload() {
+        return "true".equals(values.get("reload"));
+    }
+
+    /** True (the default) when the agent registers its MBean {@code portres:type=Agent}. */
+    public boolean jmx() {
+        return !"false".equals(values.get("jmx"));
     }
 
     /** Problems with the switches themselves (unknown keys, bad values). */

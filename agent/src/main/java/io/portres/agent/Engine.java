@@ -10,6 +10,8 @@ import io.portres.policy.Policy;
 import io.portres.policy.Reservation;
 import io.portres.policy.Rule;
 
+import java.util.concurrent.atomic.AtomicLongArray;
+
 /**
  * One policy in force: its matcher, backend, log and event log. Immutable; a reload builds a new one and swaps it
  * in atomically, so a bind sees either the old policy or the new one, never a mix.
@@ -22,6 +24,9 @@ public final class Engine {
     private final AgentLog log;
     private final EventLog events; // null: log.events not set
     private final boolean audit;
+    /** Per rule (by index): matched, associated, audited, failed, continued. */
+    private final AtomicLongArray counts;
+    static final String[] COUNTERS = {"matched", "associated", "audited", "failed", "continued"};
 
     public Engine(Policy policy, ReservationBackend backend, AgentLog log, EventLog events) {
         this.policy = policy;
@@ -30,6 +35,21 @@ public final class Engine {
         this.log = log;
         this.events = events;
         this.audit = policy.mode() == Mode.AUDIT || "audit".equals(backend.name());
+        this.counts = new AtomicLongArray(policy.rules().size() * COUNTERS.length);
+    }
+
+    /** How many binds rule {@code ruleIndex} saw with this outcome ("matched" counts them all). */
+    public long count(int ruleIndex, String counter) {
+        for (int c = 0; c < COUNTERS.length; c++) {
+            if (COUNTERS[c].equals(counter)) {
+                return counts.get(ruleIndex * COUNTERS.length + c);
+            }
+        }
+        throw new IllegalArgumentException(counter);
+    }
+
+    public EventLog events() {
+        return events;
     }
 
     public Policy policy() {
@@ -56,9 +76,15 @@ public final class Engine {
     /** The info line and the event of a decided bind. {@code boundPort} -1 = not bound (failed or implicit). */
     public void record(BindAttempt a, int boundPort) {
         Rule rule = a.rule();
+        counts.incrementAndGet(rule.index() * COUNTERS.length);
+        for (int c = 1; c < COUNTERS.length; c++) {
+            if (COUNTERS[c].equals(a.outcome)) {
+                counts.incrementAndGet(rule.index() * COUNTERS.length + c);
+            }
+        }
         Reservation r = rule.reservation();
         String address = a.address() == null ? null : a.address().getHostAddress();
-        String caller = a.caller();
+        String caller = log.enabled(io.portres.policy.LogLevel.INFO) || events != null ? a.caller() : null;
         if (log.enabled(io.portres.policy.LogLevel.INFO)) {
             StringBuilder sb = new StringBuilder(160);
             sb.append(a.protocol().id()).append(' ');

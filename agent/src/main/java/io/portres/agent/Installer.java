@@ -6,6 +6,7 @@ import io.portres.agent.hook.BindDispatcher;
 import io.portres.agent.hook.BindTransformer;
 import io.portres.agent.hook.BridgeInstaller;
 import io.portres.agent.hook.JdkAccess;
+import io.portres.agent.jmx.AgentMBean;
 import io.portres.agent.log.AgentLog;
 import io.portres.agent.log.AsyncWriter;
 import io.portres.agent.log.EventLog;
@@ -28,6 +29,7 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Start-up, in order: switches, policy, log, backend, bridge, transformer, retransformation of JDK classes that
@@ -125,9 +127,38 @@ public final class Installer {
         BindTransformer transformer = BindTransformer.forAllHookPoints();
         inst.addTransformer(transformer, true);
         retransformLoaded(inst, transformer, log);
-        registerShutdown(choice.backend);
-        startInBackground(new Init(policy, choice, log, events, bridge, transformer, options, attach));
+        CopyOnWriteArrayList<ReservationBackend> backends = new CopyOnWriteArrayList<ReservationBackend>();
+        backends.add(choice.backend);
+        registerShutdown(backends);
+        startInBackground(new Init(policy, choice, log, events, bridge, transformer, options, attach, backends));
         return null;
+    }
+
+    /** Builds the engine for a reloaded policy: its log and events files, its backend started. */
+    interface Reconfigure {
+        Engine apply(Policy policy, Backends.Choice choice) throws Exception;
+    }
+
+    private static Reconfigure reconfigure(final Class<?> bridge) {
+        return new Reconfigure() {
+            @Override
+            public Engine apply(Policy policy, Backends.Choice choice) throws Exception {
+                Engine current = BindDispatcher.engine();
+                LogSettings settings = policy.log();
+                AgentLog log = new AgentLog(settings.level(), settings.file() == null ? LineSink.stderr()
+                        : LineSink.file(settings.file(), true));
+                EventLog events = settings.events() == null ? null
+                        : current != null && current.events() != null
+                        && settings.events().equals(current.policy().log().events()) ? current.events()
+                        : new EventLog(LineSink.file(settings.events(), false));
+                for (Problem w : policy.warnings()) {
+                    log.warn(w.toString());
+                }
+                choice.backend.start(policy, log);
+                setUdpAutoBind(bridge, policy);
+                return new Engine(policy, choice.backend, log, events);
+            }
+        };
     }
 
     /**
@@ -145,9 +176,12 @@ public final class Installer {
         private final BindTransformer transformer;
         private final AgentOptions options;
         private final boolean attach;
+        private final CopyOnWriteArrayList<ReservationBackend> backends;
 
         Init(Policy policy, Backends.Choice choice, AgentLog log, EventLog events, Class<?> bridge,
-             BindTransformer transformer, AgentOptions options, boolean attach) {
+             BindTransformer transformer, AgentOptions options, boolean attach,
+             CopyOnWriteArrayList<ReservationBackend> backends) {
+            this.backends = backends;
             this.policy = policy;
             this.choice = choice;
             this.log = log;
@@ -181,6 +215,21 @@ public final class Installer {
             if (engine != null) {
                 summary(policy, engine, log, options, attach);
                 warmUp(transformer, log, bridge);
+                Path file = Paths.get(options.policy()).toAbsolutePath().normalize();
+                PolicyReloader reloader = new PolicyReloader(file, options.backend(), reconfigure(bridge), backends);
+                if (options.reload()) {
+                    reloader.start();
+                    log.info("watching " + file + " for changes (reload=true)");
+                }
+                if (options.jmx()) {
+                    try {
+                        if (!AgentMBean.register(file.toString(), reloader)) {
+                            log.warn("an MBean named " + AgentMBean.NAME + " exists already; not registering ours");
+                        }
+                    } catch (Throwable t) {
+                        log.warn("could not register the MBean " + AgentMBean.NAME + ": " + t);
+                    }
+                }
             }
         }
     }
@@ -252,14 +301,17 @@ public final class Installer {
         }
     }
 
-    private static void registerShutdown(final ReservationBackend backend) {
+    /** At JVM shutdown: every backend started (the first, and one per reload) releases what it holds. */
+    private static void registerShutdown(final List<ReservationBackend> backends) {
         Runtime.getRuntime().addShutdownHook(new Thread(new Runnable() {
             @Override
             public void run() {
-                try {
-                    backend.stop();
-                } catch (Throwable ignored) {
-                    // nothing sensible to do while the JVM exits
+                for (ReservationBackend b : backends) {
+                    try {
+                        b.stop();
+                    } catch (Throwable ignored) {
+                        // nothing sensible to do while the JVM exits
+                    }
                 }
                 AsyncWriter.shutdown();
             }

@@ -62,12 +62,24 @@ class AgentOptionsTest {
 
     @Test
     void unknownKeysAndBadValuesAreErrors() {
-        AgentOptions o = AgentOptions.parse("policy=p.yaml,bakend=audit,onPolicyError=maybe,stray",
+        AgentOptions o = AgentOptions.parse("policy=p.yaml,bakend=audit,onPolicyError=maybe,stray,reload=yes",
                 new Properties(), NO_ENV);
+        String keys = "(keys: policy, onPolicyError, backend, reload, jmx)";
         assertThat(o.errors()).containsExactly(
-                "agent argument 'bakend': unknown key (keys: policy, onPolicyError, backend)",
-                "agent argument 'stray': expected <key>=<value> (keys: policy, onPolicyError, backend)",
-                "agent argument onPolicyError = 'maybe': expected fail or continue");
+                "agent argument 'bakend': unknown key " + keys,
+                "agent argument 'stray': expected <key>=<value> " + keys,
+                "agent argument onPolicyError = 'maybe': expected fail or continue",
+                "agent argument reload = 'yes': expected true or false");
+    }
+
+    @Test
+    void reloadIsOffAndJmxOnByDefault() {
+        AgentOptions o = AgentOptions.parse("p.yaml", new Properties(), NO_ENV);
+        assertThat(o.reload()).isFalse();
+        assertThat(o.jmx()).isTrue();
+        AgentOptions o2 = AgentOptions.parse("p.yaml,reload=true,jmx=false", new Properties(), NO_ENV);
+        assertThat(o2.reload()).isTrue();
+        assertThat(o2.jmx()).isFalse();
     }
 
     @Test

@@ -1,0 +1,83 @@
+package io.portres.agent.jmx;
+
+import java.util.List;
+
+/**
+ * {@code portres:type=Agent}: what the agent is doing, for jconsole, VisualVM or any JMX client. An MXBean, so
+ * clients need no portres classes (rules arrive as CompositeData).
+ */
+public interface AgentMXBean {
+
+    String getPolicyFile();
+
+    String getMode();
+
+    String getBackend();
+
+    /** ISO-8601 time of the last reload attempt, or null. */
+    String getLastReload();
+
+    /** The errors of the last reload attempt, or null when it succeeded (or none happened). */
+    String getLastReloadError();
+
+    int getReloads();
+
+    /** Per rule: name, reservation and the counts of matched, associated, audited, failed and continued binds. */
+    List<RuleStats> getRules();
+
+    /**
+     * Reloads the policy file now (what {@code reload=true} does on each change); true when the new policy is in
+     * force, false when it was invalid and the running one stays.
+     */
+    boolean reloadPolicy();
+
+    /** One rule's counters. */
+    final class RuleStats {
+        private final String name;
+        private final String reservation;
+        private final long matched;
+        private final long associated;
+        private final long audited;
+        private final long failed;
+        private final long continued;
+
+        public RuleStats(String name, String reservation, long matched, long associated, long audited, long failed,
+                         long continued) {
+            this.name = name;
+            this.reservation = reservation;
+            this.matched = matched;
+            this.associated = associated;
+            this.audited = audited;
+            this.failed = failed;
+            this.continued = continued;
+        }
+
+        public String getName() {
+            return name;
+        }
+
+        public String getReservation() {
+            return reservation;
+        }
+
+        public long getMatched() {
+            return matched;
+        }
+
+        public long getAssociated() {
+            return associated;
+        }
+
+        public long getAudited() {
+            return audited;
+        }
+
+        public long getFailed() {
+            return failed;
+        }
+
+        public long getContinued() {
+            return continued;
+        }
+    }
+}

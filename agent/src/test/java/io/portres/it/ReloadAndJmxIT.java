@@ -1,0 +1,147 @@
+package io.portres.it;
+
+import io.portres.it.apps.BindLoop;
+import io.portres.it.apps.MBeanProbe;
+import io.portres.it.support.Events;
+import io.portres.it.support.ForkedJvm;
+import io.portres.it.support.JdkMatrix;
+import io.portres.it.support.Policies;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code reload=true} under concurrent binds, and the {@code portres:type=Agent} MBean. */
+class ReloadAndJmxIT {
+
+    static String policy(int start) {
+        return "version: 1\n"
+                + "log: { file: portres.log, events: events.jsonl }\n"
+                + "reservations:\n"
+                + "  block: { protocol: tcp, startPort: " + start + ", count: 20 }\n"
+                + "rules:\n"
+                + "  - { name: servers, match: { port: 0 }, reservation: block }\n";
+    }
+
+    @Test
+    void aValidNewPolicyReplacesTheOldOneUnderConcurrentBindsAndABadOneDoesNot(@TempDir Path dir) throws Exception {
+        Path p = Policies.write(dir, "policy.yaml", policy(40400));
+        Path stop = dir.resolve("stop");
+        List<String> cmd = ForkedJvm.on(JdkMatrix.current()).jvmArgs("-Dportres.reloadPollMillis=100")
+                .agent("policy=" + p + ",reload=true").main(BindLoop.class.getName(), "4", stop.toString()).command();
+        Process proc = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+        final List<String> lines = new ArrayList<String>();
+        final BufferedReader out = new BufferedReader(new InputStreamReader(proc.getInputStream(),
+                StandardCharsets.UTF_8));
+        Thread reader = new Thread(new Runnable() {
+            @Override
+            public void run() {
+                try {
+                    for (String l; (l = out.readLine()) != null; ) {
+                        synchronized (lines) {
+                            lines.add(l);
+                        }
+                    }
+                } catch (Exception ignored) {
+                    // process ended
+                }
+            }
+        });
+        reader.start();
+        try {
+            awaitEvents(dir, "reloaded", 0, 20);
+            Thread.sleep(300);
+            Policies.write(dir, "policy.yaml", "version: 1\nrules: [ this is not a policy\n");
+            awaitEvents(dir, "reload-failed", 1, 100);
+            Thread.sleep(300);
+            Policies.write(dir, "policy.yaml", policy(40500));
+            awaitEvents(dir, "reloaded", 1, 100);
+            Thread.sleep(300);
+            Files.createFile(stop);
+            assertThat(proc.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            reader.join();
+        } finally {
+            proc.destroyForcibly();
+        }
+        assertThat(proc.exitValue()).as(String.join("\n", lines)).isZero();
+        List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
+        int phase = 0; // 0: old policy, 1: after the failed reload (still old), 2: after the good reload
+        int beforeGood = 0;
+        int afterGood = 0;
+        for (Map<String, Object> e : events) {
+            String outcome = (String) e.get("outcome");
+            if ("reload-failed".equals(outcome)) {
+                assertThat(phase).isZero();
+                assertThat((String) e.get("error")).contains("policy.yaml:");
+                phase = 1;
+            } else if ("reloaded".equals(outcome)) {
+                assertThat(phase).isEqualTo(1);
+                phase = 2;
+            } else {
+                long port = (Long) e.get("boundPort");
+                if (phase < 2) {
+                    assertThat(port).as("old policy's block").isBetween(40400L, 40419L);
+                    beforeGood++;
+                } else if (port >= 40500) {
+                    assertThat(port).isBetween(40500L, 40519L);
+                    afterGood++;
+                } else {
+                    // a bind decided just before the swap may be recorded just after the reload event
+                    assertThat(port).isBetween(40400L, 40419L);
+                }
+            }
+        }
+        assertThat(phase).isEqualTo(2);
+        assertThat(beforeGood).isPositive();
+        assertThat(afterGood).isPositive();
+        String log = new String(Files.readAllBytes(dir.resolve("portres.log")), StandardCharsets.UTF_8);
+        assertThat(log).contains("failed: ").contains("the running policy stays in force")
+                .contains("reloaded policy ");
+    }
+
+    private static void awaitEvents(Path dir, String outcome, int already, int maxPolls) throws Exception {
+        for (int i = 0; i < maxPolls; i++) {
+            int n = 0;
+            for (Map<String, Object> e : Events.read(dir.resolve("events.jsonl"))) {
+                if (outcome.equals(e.get("outcome"))) {
+                    n++;
+                }
+            }
+            if (n > already) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    @Test
+    void theMBeanShowsPolicyModeBackendAndPerRuleCounts(@TempDir Path dir) throws Exception {
+        Path p = Policies.write(dir, "policy.yaml", policy(40600).replace("version: 1\n", "version: 1\nmode: audit\n"));
+        ForkedJvm.Result r = ForkedJvm.on(JdkMatrix.current()).agent(p.toString()).workDir(dir.toFile())
+                .main(MBeanProbe.class.getName()).run();
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        assertThat(r.stdout).contains("policyFile " + p.toAbsolutePath().normalize())
+                .contains("mode audit").contains("backend audit")
+                .contains("rule servers reservation block matched 2 associated 0 audited 2 failed 0 continued 0")
+                .contains("reload true").contains("reloads 1 lastReload true");
+    }
+
+    @Test
+    void jmxFalseRegistersNothing(@TempDir Path dir) throws Exception {
+        Path p = Policies.write(dir, "policy.yaml", policy(40700));
+        ForkedJvm.Result r = ForkedJvm.on(JdkMatrix.current()).agent("policy=" + p + ",jmx=false")
+                .workDir(dir.toFile()).main(MBeanProbe.class.getName()).timeoutSeconds(60).run();
+        assertThat(r.exitCode).as(r.toString()).isNotZero();
+        assertThat(r.stderr).contains("InstanceNotFoundException");
+    }
+}
