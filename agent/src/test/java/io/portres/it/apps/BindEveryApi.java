@@ -144,6 +144,12 @@ public final class BindEveryApi {
         } else if (api.equals("implicit-channel-connect")) {
             SocketChannel c = keep(SocketChannel.open(tcpServer));
             return c.socket().getLocalPort();
+        } else if (api.equals("implicit-inet-channel-connect")) {
+            // JDK 15+: an IPv4-only channel (AF_INET socket); reflection keeps this class Java 8
+            SocketChannel c = keep((SocketChannel) SocketChannel.class.getMethod("open",
+                    java.net.ProtocolFamily.class).invoke(null, java.net.StandardProtocolFamily.INET));
+            c.connect(tcpServer);
+            return c.socket().getLocalPort();
         }
         throw new IllegalArgumentException("unknown api " + api);
     }

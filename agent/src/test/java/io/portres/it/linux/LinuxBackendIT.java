@@ -80,6 +80,21 @@ class LinuxBackendIT {
         assertThat(r.stdout).doesNotContain("FAILED");
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("jdks")
+    void anIpv4OnlyClientChannelIsBoundInTheBlockBeforeConnect(Jdk jdk, @TempDir Path dir) throws Exception {
+        Assumptions.assumeTrue(jdk.feature >= 15, "SocketChannel.open(ProtocolFamily) is JDK 15+");
+        Path policy = Policies.write(dir, "policy.yaml", enforcePolicy("fail", 100));
+        ForkedJvm.Result r = ForkedJvm.on(jdk).agent(policy.toString()).workDir(dir.toFile())
+                .main(BindEveryApi.class.getName(), "implicit-inet-channel-connect").run();
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        assertThat(ports(r.stdout).get("implicit-inet-channel-connect")).as(r.toString()).isBetween(40000, 40099);
+        List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
+        assertThat(events).hasSize(1);
+        assertThat(events.get(0)).containsEntry("address", null).containsEntry("outcome", "associated");
+        assertThat((Long) events.get(0).get("boundPort")).isBetween(40000L, 40099L);
+    }
+
     @Test
     void aFullBlockFailsTheBindUnderFail(@TempDir Path dir) throws Exception {
         Path policy = Policies.write(dir, "policy.yaml", enforcePolicy("fail", 2));
