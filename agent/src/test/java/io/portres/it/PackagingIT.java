@@ -46,8 +46,9 @@ class PackagingIT {
             while (entries.hasMoreElements()) {
                 JarEntry e = entries.nextElement();
                 String n = e.getName();
-                boolean allowed = n.equals("io/") || n.startsWith("io/portres/") || n.startsWith("META-INF/")
-                        || n.startsWith("com/sun/jna/");
+                // JNA is not relocated (its native library is bound to its package name) and must not sit at the
+                // jar root either, where the application class loader would see it: META-INF/portres/jna/
+                boolean allowed = n.equals("io/") || n.startsWith("io/portres/") || n.startsWith("META-INF/");
                 if (!allowed) {
                     stray.add(n);
                 }
@@ -63,12 +64,19 @@ class PackagingIT {
                     }
                 }
             }
-            assertThat(stray).as("entries outside io/portres, META-INF and com/sun/jna").isEmpty();
+            assertThat(stray).as("entries outside io/portres and META-INF").isEmpty();
             assertThat(notJava8).as("classes that JDK 8 cannot load").isEmpty();
             assertThat(jar.getEntry("io/portres/shaded/bytebuddy/jar/asm/ClassReader.class")).isNotNull();
             assertThat(jar.getEntry("io/portres/shaded/snakeyaml/v2/api/LoadSettings.class")).isNotNull();
             assertThat(jar.getEntry("io/portres/policy/policy.schema.json")).isNotNull();
             assertThat(jar.getEntry("META-INF/versions/9/io/portres/agent/match/StackCapture.class")).isNotNull();
+            assertThat(jar.getEntry("META-INF/portres/jna/com/sun/jna/Native.class")).isNotNull();
+            assertThat(jar.getEntry("META-INF/portres/jna/com/sun/jna/win32-x86-64/jnidispatch.dll")).isNotNull();
+            assertThat(jar.getEntry("META-INF/portres/jna/com/sun/jna/win32-x86/jnidispatch.dll")).isNotNull();
+            assertThat(jar.getEntry("META-INF/portres/jna/com/sun/jna/linux-x86-64/libjnidispatch.so")).isNotNull();
+            assertThat(jar.getEntry("io/portres/agent/backend/windows/jna/JnaWinApi.class")).isNotNull();
+            assertThat(jar.getEntry("META-INF/versions/9/io/portres/agent/backend/windows/JnaIsolation.class"))
+                    .isNotNull();
         }
     }
 

@@ -48,7 +48,33 @@ public final class BridgeInstaller {
      */
     public static Class<?> install(Instrumentation inst) throws Exception {
         openJdkPackages(inst);
-        byte[] bytes = renamedBridge();
+        return defineInJavaBase(renamedBridge(), BRIDGE_CLASS);
+    }
+
+    /**
+     * Defines the agent class {@code sourceInternal} (no nested classes, JDK types only) renamed to
+     * {@code targetName}, a class of {@code sun.nio.ch}, in {@code java.base}; returns the existing class if it was
+     * defined already. JDK 9+ only after {@link #install} opened {@code sun.nio.ch} to the agent.
+     */
+    public static Class<?> defineRenamed(String sourceInternal, String targetName) throws Exception {
+        try {
+            return Class.forName(targetName, false, null);
+        } catch (ClassNotFoundException notYet) {
+            // define it below
+        }
+        byte[] bytes = ClassRenamer.rename(readResource(sourceInternal + ".class"), sourceInternal,
+                targetName.replace('.', '/'));
+        try {
+            return defineInJavaBase(bytes, targetName);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            if (e.getCause() instanceof LinkageError) { // defined meanwhile by another thread
+                return Class.forName(targetName, false, null);
+            }
+            throw e;
+        }
+    }
+
+    private static Class<?> defineInJavaBase(byte[] bytes, String name) throws Exception {
         if (JdkVersion.FEATURE >= 9) {
             Class<?> anchor = Class.forName("sun.nio.ch.Interruptible", false, null);
             Method privateLookupIn = MethodHandles.class.getMethod("privateLookupIn", Class.class,
@@ -63,7 +89,7 @@ public final class BridgeInstaller {
         Object unsafe = theUnsafe.get(null);
         Method define = unsafeClass.getMethod("defineClass", String.class, byte[].class, int.class, int.class,
                 ClassLoader.class, java.security.ProtectionDomain.class);
-        return (Class<?>) define.invoke(unsafe, BRIDGE_CLASS, bytes, 0, bytes.length, null, null);
+        return (Class<?>) define.invoke(unsafe, name, bytes, 0, bytes.length, null, null);
     }
 
     /**

@@ -3,6 +3,7 @@ package io.portres.it.linux;
 import io.portres.it.apps.BindAndReport;
 import io.portres.it.apps.BindEveryApi;
 import io.portres.it.apps.ConcurrentBinds;
+import io.portres.it.support.AppOutput;
 import io.portres.it.support.Events;
 import io.portres.it.support.ForkedJvm;
 import io.portres.it.support.Jdk;
@@ -35,8 +36,8 @@ class LinuxBackendIT {
     }
 
     static String enforcePolicy(String onError, int tcpCount) {
-        return Policies.auditEveryWildcard("").replace("mode: audit\n", "mode: enforce\nonError: " + onError + "\n")
-                .replace("count: 100 }\n  udp-block", "count: " + tcpCount + " }\n  udp-block");
+        return Policies.enforceEveryWildcard(onError, "{ protocol: tcp, startPort: 40000, count: " + tcpCount + " }",
+                Policies.UDP_BLOCK);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -59,7 +60,7 @@ class LinuxBackendIT {
                 .main(BindEveryApi.class.getName(), "all").run();
         assertThat(r.exitCode).as(r.toString()).isZero();
         assertThat(r.stderr).as(r.toString()).isEmpty();
-        Map<String, Integer> ports = ports(r.stdout);
+        Map<String, Integer> ports = AppOutput.ports(r.stdout);
         assertThat(ports).hasSize(19);
         for (Map.Entry<String, Integer> e : ports.entrySet()) {
             boolean udp = e.getKey().startsWith("datagram") || e.getKey().startsWith("multicast");
@@ -88,7 +89,7 @@ class LinuxBackendIT {
         ForkedJvm.Result r = ForkedJvm.on(jdk).agent(policy.toString()).workDir(dir.toFile())
                 .main(BindEveryApi.class.getName(), "implicit-inet-channel-connect").run();
         assertThat(r.exitCode).as(r.toString()).isZero();
-        assertThat(ports(r.stdout).get("implicit-inet-channel-connect")).as(r.toString()).isBetween(40000, 40099);
+        assertThat(AppOutput.ports(r.stdout).get("implicit-inet-channel-connect")).as(r.toString()).isBetween(40000, 40099);
         List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
         assertThat(events).hasSize(1);
         assertThat(events.get(0)).containsEntry("address", null).containsEntry("outcome", "associated");
@@ -187,7 +188,7 @@ class LinuxBackendIT {
                         + " && echo reserved=$(cat /proc/sys/net/ipv4/ip_local_reserved_ports)")
                 .directory(dir.toFile()).redirectErrorStream(true);
         Process p = pb.start();
-        String out = new String(readAll(p.getInputStream()), StandardCharsets.UTF_8);
+        String out = AppOutput.readAll(p.getInputStream());
         assertThat(p.waitFor()).as(out).isZero();
         assertThat(out).contains("reserved=1000-1010,40200-40209").containsPattern("bound server-socket 402\\d\\d");
         String log = new String(Files.readAllBytes(dir.resolve("portres.log")), StandardCharsets.UTF_8);
@@ -212,7 +213,7 @@ class LinuxBackendIT {
         Process p = new ProcessBuilder("unshare", "-n", "sh", "-c",
                 "echo 40300-40309 > /proc/sys/net/ipv4/ip_local_reserved_ports && " + java)
                 .directory(dir.toFile()).redirectErrorStream(true).start();
-        String out = new String(readAll(p.getInputStream()), StandardCharsets.UTF_8);
+        String out = AppOutput.readAll(p.getInputStream());
         assertThat(p.waitFor()).as(out).isZero();
         assertThat(out).containsPattern("bound server-socket 403\\d\\d").containsPattern(
                 "bound server-socket-channel 403\\d\\d");
@@ -223,30 +224,10 @@ class LinuxBackendIT {
     static boolean isRootWithUnshare() {
         try {
             Process p = new ProcessBuilder("unshare", "-n", "true").redirectErrorStream(true).start();
-            readAll(p.getInputStream());
+            AppOutput.readAll(p.getInputStream());
             return p.waitFor() == 0;
         } catch (Exception e) {
             return false;
         }
-    }
-
-    static Map<String, Integer> ports(String stdout) {
-        Map<String, Integer> m = new HashMap<String, Integer>();
-        for (String line : stdout.split("\n")) {
-            String[] f = line.trim().split(" ");
-            if (f.length == 2 && f[1].matches("\\d+")) {
-                m.put(f[0], Integer.parseInt(f[1]));
-            }
-        }
-        return m;
-    }
-
-    static byte[] readAll(java.io.InputStream in) throws java.io.IOException {
-        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
-        byte[] buf = new byte[4096];
-        for (int n; (n = in.read(buf)) > 0; ) {
-            b.write(buf, 0, n);
-        }
-        return b.toByteArray();
     }
 }

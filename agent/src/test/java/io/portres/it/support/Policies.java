@@ -16,18 +16,29 @@ public final class Policies {
         return p;
     }
 
+    public static final String TCP_BLOCK = "{ protocol: tcp, startPort: 40000, count: 100 }";
+    public static final String UDP_BLOCK = "{ protocol: udp, startPort: 41000, count: 100 }";
+
     /** Audit-mode policy that matches every wildcard bind of the test apps, TCP (explicit and implicit) and UDP. */
     public static String auditEveryWildcard(String extraTop) {
+        return everyWildcard("mode: audit\n" + extraTop, TCP_BLOCK, UDP_BLOCK);
+    }
+
+    /** Enforce-mode policy with the rules of {@link #auditEveryWildcard} and the given reservations. */
+    public static String enforceEveryWildcard(String onError, String tcpReservation, String udpReservation) {
+        return everyWildcard("mode: enforce\nonError: " + onError + "\n", tcpReservation, udpReservation);
+    }
+
+    private static String everyWildcard(String top, String tcpReservation, String udpReservation) {
         return "version: 1\n"
-                + "mode: audit\n"
-                + extraTop
+                + top
                 + "log:\n"
                 + "  level: info\n"
                 + "  file: portres.log\n"
                 + "  events: events.jsonl\n"
                 + "reservations:\n"
-                + "  tcp-block: { protocol: tcp, startPort: 40000, count: 100 }\n"
-                + "  udp-block: { protocol: udp, startPort: 41000, count: 100 }\n"
+                + "  tcp-block: " + tcpReservation + "\n"
+                + "  udp-block: " + udpReservation + "\n"
                 + "rules:\n"
                 + "  - name: tcp-wildcard\n"
                 + "    match: { port: 0, class: \"io.portres.it.apps.**\" }\n"

@@ -1,0 +1,312 @@
+package io.portres.it.windows;
+
+import io.portres.it.apps.BindEveryApi;
+import io.portres.it.apps.ConflictingLibraries;
+import io.portres.it.support.AppOutput;
+import io.portres.it.support.Events;
+import io.portres.it.support.ForkedJvm;
+import io.portres.it.support.Jdk;
+import io.portres.it.support.JdkMatrix;
+import io.portres.it.support.Policies;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The unchanged Windows backend (JNA bindings included) against the Windows-semantics simulator (winsim/): the
+ * forked JVM runs with {@code LD_PRELOAD=libportres-winsim.so} (the simulator's bind and connect) and
+ * {@code -Dportres.windows.library} pointing every DLL at the simulator. Persistent reservations are made
+ * beforehand with {@code winsimctl}, the simulator's netsh; elevation is {@code WINSIM_ELEVATED=1}.
+ */
+@EnabledOnOs(OS.LINUX)
+class WindowsBackendIT {
+
+    static final File WINSIM = new File(System.getProperty("portres.winsim", "target/winsim")).getAbsoluteFile();
+    static final File LIBRARY = new File(WINSIM, "libportres-winsim.so");
+    static final File CTL = new File(WINSIM, "winsimctl");
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void simulatorIsBuilt() {
+        assertThat(LIBRARY).as("the build makes the simulator (agent/pom.xml, winsim-build)").isFile();
+        assertThat(CTL).isFile();
+    }
+
+    static List<Jdk> jdks() {
+        return JdkMatrix.jdks();
+    }
+
+    /** A JVM under the simulator, with its store in the test's folder. */
+    ForkedJvm underSimulator(Jdk jdk, boolean elevated, String... extraEnv) {
+        ForkedJvm jvm = ForkedJvm.on(jdk).jvmArgs("-Xverify:all",
+                        "-Dportres.windows.library=" + LIBRARY.getPath())
+                .workDir(dir.toFile())
+                .env("LD_PRELOAD", LIBRARY.getPath())
+                .env("WINSIM_STORE", store())
+                .env("WINSIM_ELEVATED", elevated ? "1" : "0");
+        for (int i = 0; i + 1 < extraEnv.length; i += 2) {
+            jvm.env(extraEnv[i], extraEnv[i + 1]);
+        }
+        return jvm;
+    }
+
+    String store() {
+        return dir.resolve("winsim.store").toString();
+    }
+
+    /** Runs winsimctl (an elevated administrator) and returns its standard output, trimmed. */
+    String winsimctl(String... args) throws Exception {
+        List<String> cmd = new ArrayList<String>();
+        cmd.add(CTL.getPath());
+        cmd.addAll(Arrays.asList(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("WINSIM_STORE", store());
+        pb.environment().remove("LD_PRELOAD");
+        Process p = pb.start();
+        String out = AppOutput.readAll(p.getInputStream());
+        assertThat(p.waitFor()).as("winsimctl " + cmd + ": " + out).isZero();
+        return out.trim();
+    }
+
+    static String policy(String onError, String tcpReservation, String udpReservation) {
+        return Policies.enforceEveryWildcard(onError, tcpReservation, udpReservation);
+    }
+
+    static final String TCP_PERSISTENT = Policies.TCP_BLOCK;
+    static final String UDP_PERSISTENT = Policies.UDP_BLOCK;
+
+    String log() throws IOException {
+        Path p = dir.resolve("portres.log");
+        return Files.exists(p) ? new String(Files.readAllBytes(p), StandardCharsets.UTF_8) : "";
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("jdks")
+    void everyMatchedSocketOfEveryApiLandsInItsPersistentBlock(Jdk jdk) throws Exception {
+        String tcpToken = winsimctl("create", "tcp", "40000", "100");
+        String udpToken = winsimctl("create", "udp", "41000", "100");
+        Path policy = Policies.write(dir, "policy.yaml", policy("fail", TCP_PERSISTENT, UDP_PERSISTENT));
+        ForkedJvm.Result r = underSimulator(jdk, true).agent(policy + ",backend=windows")
+                .main(BindEveryApi.class.getName(), "all").run();
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        // JDK 24+ would print "restricted method" warnings here if the agent's JNA module lacked native access
+        assertThat(r.stderr).as(r.toString()).isEmpty();
+        Map<String, Integer> ports = AppOutput.ports(r.stdout);
+        assertThat(ports).as(r.toString()).hasSize(19);
+        for (Map.Entry<String, Integer> e : ports.entrySet()) {
+            boolean udp = e.getKey().startsWith("datagram") || e.getKey().startsWith("multicast");
+            int lo = udp ? 41000 : 40000;
+            assertThat(e.getValue()).as(e.getKey() + " on " + jdk + "\n" + r + log()).isBetween(lo, lo + 99);
+        }
+        List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
+        assertThat(events).hasSize(19);
+        for (Map<String, Object> e : events) {
+            boolean udp = "udp".equals(e.get("protocol"));
+            assertThat(e).as(e.toString()).containsEntry("backend", "windows").containsEntry("outcome", "associated")
+                    .containsEntry("token", udp ? udpToken : tcpToken).containsEntry("error", null);
+            if (e.get("boundPort") != null) { // implicit binds: the port is chosen inside connect
+                assertThat((Long) e.get("boundPort")).as(e.toString()).isBetween(udp ? 41000L : 40000L,
+                        udp ? 41099L : 40099L);
+            }
+        }
+        assertThat(log()).contains("token " + tcpToken + " (looked up)", "the process is elevated",
+                "bind() interposed");
+        if (jdk.feature >= 22) {
+            assertThat(log()).contains("native access enabled");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("jdks")
+    void aRuntimeReservationNeedsNoElevation(Jdk jdk) throws Exception {
+        Path policy = Policies.write(dir, "policy.yaml", policy("fail",
+                "{ protocol: tcp, kind: runtime, count: 16 }", "{ protocol: udp, kind: runtime, startPort: 45000,"
+                        + " count: 8 }"));
+        ForkedJvm.Result r = underSimulator(jdk, false).agent(policy + ",backend=windows")
+                .main(BindEveryApi.class.getName(), "server-socket", "server-socket-channel", "datagram-socket",
+                        "datagram-channel").run();
+        assertThat(r.exitCode).as(r.toString() + log()).isZero();
+        assertThat(r.stderr).as(r.toString()).isEmpty();
+        assertThat(log()).contains("the process is not elevated",
+                "reservation 'tcp-block' (tcp any 16-port block, runtime): token 0x",
+                "reservation 'udp-block' (udp 45000-45007, runtime): token 0x", "(acquired udp 45000-45007)");
+        String acquired = log().replaceAll("(?s).*\\(acquired tcp (\\d+)-\\d+\\).*", "$1");
+        int tcpStart = Integer.parseInt(acquired);
+        Map<String, Integer> ports = AppOutput.ports(r.stdout);
+        assertThat(ports.get("server-socket")).isBetween(tcpStart, tcpStart + 15);
+        assertThat(ports.get("server-socket-channel")).isBetween(tcpStart, tcpStart + 15);
+        assertThat(ports.get("datagram-socket")).isBetween(45000, 45007);
+        assertThat(ports.get("datagram-channel")).isBetween(45000, 45007);
+        // the runtime reservations ended with the process
+        assertThat(winsimctl("list")).doesNotContain("runtime");
+    }
+
+    @Test
+    void aFullBlockFailsTheBindWithTheReservationNamed() throws Exception {
+        winsimctl("create", "tcp", "40000", "2");
+        Path policy = Policies.write(dir, "policy.yaml", policy("fail",
+                "{ protocol: tcp, startPort: 40000, count: 2 }", UDP_PERSISTENT));
+        ForkedJvm.Result r = underSimulator(JdkMatrix.current(), true).agent(policy + ",backend=windows")
+                .main(BindEveryApi.class.getName(), "server-socket", "server-socket", "server-socket").run();
+        assertThat(r.exitCode).as(r.toString()).isEqualTo(3);
+        assertThat(r.stdout).containsPattern("server-socket 4000[01]\nserver-socket 4000[01]\n")
+                .contains("server-socket FAILED java.net.BindException: portres: rule 'tcp-wildcard' could not bind"
+                        + " this tcp socket in reservation 'tcp-block' (tcp 40000-40001): the reservation is"
+                        + " exhausted: no port of tcp 40000-40001 is free");
+        List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
+        assertThat(events).hasSize(3);
+        assertThat(events.get(2)).containsEntry("outcome", "failed").containsEntry("boundPort", null);
+        assertThat((String) events.get(2).get("error")).startsWith("the reservation is exhausted: no port of tcp"
+                + " 40000-40001 is free");
+    }
+
+    @Test
+    void aNonElevatedProcessFailsThePersistentAssociationUnderFail() throws Exception {
+        winsimctl("create", "tcp", "40000", "100");
+        Path policy = Policies.write(dir, "policy.yaml", policy("fail", TCP_PERSISTENT, UDP_PERSISTENT));
+        ForkedJvm.Result r = underSimulator(JdkMatrix.current(), false).agent(policy + ",backend=windows")
+                .main(BindEveryApi.class.getName(), "server-socket").run();
+        assertThat(r.exitCode).as(r.toString()).isEqualTo(3);
+        assertThat(r.stdout).contains("server-socket FAILED java.net.BindException: portres: rule 'tcp-wildcard'"
+                + " could not associate this tcp socket with reservation 'tcp-block' (tcp 40000-40099):"
+                + " associating a socket with a persistent reservation needs an elevated process",
+                "WSAEACCES (10013)", "or use a runtime reservation (kind: runtime)");
+        assertThat(log()).contains("WARN windows: reservation 'tcp-block'",
+                "matched binds will fail with WSAEACCES (run elevated, or use kind: runtime)");
+        Map<String, Object> e = Events.read(dir.resolve("events.jsonl")).get(0);
+        assertThat(e).containsEntry("outcome", "failed").containsEntry("boundPort", null);
+        assertThat((String) e.get("error")).contains("WSAEACCES");
+    }
+
+    @Test
+    void aNonElevatedProcessBindsAsRequestedUnderContinue() throws Exception {
+        winsimctl("create", "tcp", "40000", "100");
+        Path policy = Policies.write(dir, "policy.yaml", policy("continue", TCP_PERSISTENT, UDP_PERSISTENT));
+        ForkedJvm.Result r = underSimulator(JdkMatrix.current(), false).agent(policy + ",backend=windows")
+                .main(BindEveryApi.class.getName(), "server-socket", "server-socket").run();
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        for (int port : AppOutput.ports(r.stdout).values()) {
+            assertThat(port < 40000 || port > 40099).as("port " + port + " outside the block").isTrue();
+        }
+        List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
+        assertThat(events).hasSize(2).allSatisfy(e -> assertThat(e).containsEntry("outcome", "continued"));
+        // warned once per rule and cause, not once per bind
+        assertThat(log().split("failed, binding without it", -1).length - 1).as(log()).isEqualTo(1);
+    }
+
+    @Test
+    void aWrongLiteralTokenIsRefusedWithWsaeinval() throws Exception {
+        winsimctl("create", "tcp", "40000", "100");
+        Path policy = Policies.write(dir, "policy.yaml", policy("fail",
+                "{ protocol: tcp, startPort: 40000, count: 100, token: \"0x0123456789ABCDEF\" }", UDP_PERSISTENT));
+        ForkedJvm.Result r = underSimulator(JdkMatrix.current(), true).agent(policy + ",backend=windows")
+                .main(BindEveryApi.class.getName(), "server-socket").run();
+        assertThat(r.exitCode).as(r.toString()).isEqualTo(3);
+        assertThat(r.stdout).contains("WSAEINVAL (10022)", "0x0123456789ABCDEF");
+        assertThat(log()).contains("token 0x0123456789ABCDEF (literal token from the policy)");
+        Map<String, Object> e = Events.read(dir.resolve("events.jsonl")).get(0);
+        assertThat(e).containsEntry("token", "0x0123456789ABCDEF").containsEntry("outcome", "failed");
+    }
+
+    @Test
+    void afterARebootTheAgentFindsTheNewTokenByLookup() throws Exception {
+        String before = winsimctl("create", "tcp", "40000", "100");
+        Path policy = Policies.write(dir, "policy.yaml", policy("fail", TCP_PERSISTENT, UDP_PERSISTENT));
+        ForkedJvm.Result first = underSimulator(JdkMatrix.current(), true).agent(policy + ",backend=windows")
+                .main(BindEveryApi.class.getName(), "server-socket").run();
+        assertThat(first.exitCode).as(first.toString()).isZero();
+        winsimctl("reboot");
+        String after = winsimctl("lookup", "tcp", "40000", "100");
+        assertThat(after).isNotEqualTo(before);
+        ForkedJvm.Result second = underSimulator(JdkMatrix.current(), true).agent(policy + ",backend=windows")
+                .main(BindEveryApi.class.getName(), "server-socket").run();
+        assertThat(second.exitCode).as(second.toString()).isZero();
+        assertThat(AppOutput.ports(second.stdout).get("server-socket")).isBetween(40000, 40099);
+        List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
+        assertThat(events).extracting(e -> e.get("token")).containsExactly(before, after);
+    }
+
+    @Test
+    void createTrueMakesAMissingPersistentReservation() throws Exception {
+        Path policy = Policies.write(dir, "policy.yaml", policy("fail",
+                "{ protocol: tcp, startPort: 40000, count: 100, create: true }", UDP_PERSISTENT));
+        ForkedJvm.Result r = underSimulator(JdkMatrix.current(), true).agent(policy + ",backend=windows")
+                .main(BindEveryApi.class.getName(), "server-socket").run();
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        assertThat(AppOutput.ports(r.stdout).get("server-socket")).isBetween(40000, 40099);
+        String token = winsimctl("lookup", "tcp", "40000", "100");
+        assertThat(log()).contains("token " + token + " (created (create: true))");
+        // udp-block has no reservation and create: false: the lookup failure names the fix
+        assertThat(log()).contains("reservation 'udp-block'", "ERROR_NOT_FOUND");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("jdks")
+    void theAgentsJnaAndTheApplicationsOwnJnaLiveSideBySide(Jdk jdk) throws Exception {
+        winsimctl("create", "tcp", "40000", "100");
+        File libs = new File(System.getProperty("portres.conflictLibs", "target/conflict-libs"));
+        StringBuilder cp = new StringBuilder(ForkedJvm.TEST_CLASSES);
+        for (File j : libs.listFiles()) {
+            cp.append(File.pathSeparator).append(j.getAbsolutePath());
+        }
+        Path policy = Policies.write(dir, "policy.yaml", policy("fail", TCP_PERSISTENT, UDP_PERSISTENT));
+        ForkedJvm.Result r = underSimulator(jdk, true).classpath(cp.toString()).agent(policy + ",backend=windows")
+                .main(ConflictingLibraries.class.getName()).run();
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        assertThat(r.stdout).contains("jna-5.13.0.jar");
+        assertThat(Integer.parseInt(r.stdout.replaceAll("(?s).*\\nbound (\\d+).*", "$1"))).as(r.toString())
+                .isBetween(40000, 40099);
+        assertThat(log()).contains("through JNA ").doesNotContain("through JNA 5.13.0");
+        for (String line : r.stderr.split("\n")) {
+            // JDK 24+ warns when the application's own JNA loads its native library: not ours to silence
+            if (!line.isEmpty()) {
+                assertThat(jdk.feature).as(r.toString()).isGreaterThanOrEqualTo(24);
+                assertThat(line).as(r.toString()).startsWith("WARNING: ").doesNotContain("io.portres");
+            }
+        }
+    }
+
+    @Test
+    void strictModeRefusesAnUnassociatedBindInsideAPersistentBlockUnlessARuleAssociatesIt() throws Exception {
+        winsimctl("create", "tcp", "40000", "100");
+        String fixed = "version: 1\n"
+                + "log: { file: portres.log, events: events.jsonl }\n"
+                + "reservations:\n"
+                + "  block: { protocol: tcp, startPort: 40000, count: 100 }\n"
+                + "rules:\n"
+                + "  - { name: fixed, match: { port: 40005 }, reservation: block }\n";
+        Path policy = Policies.write(dir, "policy.yaml", fixed);
+        ForkedJvm.Result matched = underSimulator(JdkMatrix.current(), true, "WINSIM_STRICT", "1")
+                .agent(policy + ",backend=windows").jvmArgs("-DserverPort=40005")
+                .main(BindEveryApi.class.getName()).run();
+        assertThat(matched.exitCode).as(matched.toString() + log()).isZero();
+        assertThat(Events.read(dir.resolve("events.jsonl"))).singleElement()
+                .satisfies(e -> assertThat(e).containsEntry("outcome", "associated").containsEntry("boundPort", 40005L));
+
+        // the same bind with no rule for it: strict Windows refuses it
+        Policies.write(dir, "policy.yaml", fixed.replace("port: 40005", "port: 40006"));
+        ForkedJvm.Result unmatched = underSimulator(JdkMatrix.current(), true, "WINSIM_STRICT", "1")
+                .agent(policy + ",backend=windows").jvmArgs("-DserverPort=40005")
+                .main(BindEveryApi.class.getName()).run();
+        assertThat(unmatched.exitCode).as(unmatched.toString()).isNotZero();
+        assertThat(unmatched.stderr).contains("java.net.BindException");
+    }
+}
