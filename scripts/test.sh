@@ -5,5 +5,11 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+# gcc and make build the Windows-semantics simulator (winsim/) that the Windows backend's tests run against.
+if ! command -v gcc >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1; then
+  echo "[test] installing gcc and make for winsim/ (apt-get)"
+  { apt-get update -qq && apt-get install -y -qq gcc make libc6-dev; } >/dev/null \
+    || echo "WARNING: could not install gcc/make; the simulator-backed Windows tests will fail" >&2
+fi
 bash scripts/jdks.sh || echo "WARNING: scripts/jdks.sh failed; the tests will say which JDKs are missing" >&2
 mvn -B verify "$@"
