@@ -21,6 +21,7 @@ public final class ForkedJvm {
     private final List<String> jvmArgs = new ArrayList<String>();
     private final List<String> appArgs = new ArrayList<String>();
     private String mainClass;
+    private String jar;
     private String classpath = TEST_CLASSES;
     private File workDir;
     private final java.util.Map<String, String> env = new java.util.HashMap<String, String>();
@@ -52,6 +53,13 @@ public final class ForkedJvm {
         return this;
     }
 
+    /** {@code java -jar <jar> args...} in place of a main class: the CLI, as operators run it. */
+    public ForkedJvm jar(String jar, String... args) {
+        this.jar = jar;
+        appArgs.addAll(Arrays.asList(args));
+        return this;
+    }
+
     public ForkedJvm classpath(String cp) {
         this.classpath = cp;
         return this;
@@ -76,9 +84,14 @@ public final class ForkedJvm {
         List<String> cmd = new ArrayList<String>();
         cmd.add(jdk.java);
         cmd.addAll(jvmArgs);
-        cmd.add("-cp");
-        cmd.add(classpath);
-        cmd.add(mainClass);
+        if (jar != null) {
+            cmd.add("-jar");
+            cmd.add(jar);
+        } else {
+            cmd.add("-cp");
+            cmd.add(classpath);
+            cmd.add(mainClass);
+        }
         cmd.addAll(appArgs);
         return cmd;
     }

@@ -71,7 +71,7 @@ public final class LinuxBackend implements ReservationBackend {
     @Override
     public void start(Policy policy, AgentLog log) {
         this.log = log;
-        ReservedPorts reserved = read(RESERVED_PORTS);
+        PortRanges reserved = read(RESERVED_PORTS);
         int[] ephemeral = ephemeralRange();
         for (Reservation r : policy.reservations()) {
             if (r.kind() == ReservationKind.RUNTIME && r.startPort() == 0) {
@@ -88,7 +88,7 @@ public final class LinuxBackend implements ReservationBackend {
                 continue;
             }
             if (reserved != null && r.create()) {
-                ReservedPorts merged = reserved.with(lo, hi);
+                PortRanges merged = reserved.with(lo, hi);
                 try {
                     Files.write(RESERVED_PORTS, merged.toString().getBytes(StandardCharsets.US_ASCII));
                     reserved = merged;
@@ -233,9 +233,9 @@ public final class LinuxBackend implements ReservationBackend {
     public void stop() {
     }
 
-    static ReservedPorts read(Path file) {
+    static PortRanges read(Path file) {
         try {
-            return ReservedPorts.parse(readProc(file));
+            return PortRanges.parse(readProc(file));
         } catch (IOException | RuntimeException e) {
             return null;
         }
@@ -254,7 +254,7 @@ public final class LinuxBackend implements ReservationBackend {
      * Reads a /proc file to its end. Not {@code Files.readAllBytes}: /proc files report a size of 0, and JDK 17's
      * readAllBytes then returns only the first byte of {@code ip_local_reserved_ports}.
      */
-    static String readProc(Path file) throws IOException {
+    public static String readProc(Path file) throws IOException {
         java.io.InputStream in = new java.io.FileInputStream(file.toFile());
         try {
             java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(256);

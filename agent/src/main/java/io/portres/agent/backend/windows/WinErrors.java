@@ -1,5 +1,6 @@
 package io.portres.agent.backend.windows;
 
+import io.portres.policy.Protocol;
 import io.portres.policy.Reservation;
 
 /**
@@ -78,49 +79,77 @@ public final class WinErrors {
 
     /** {@code netsh int ipv4 add excludedportrange protocol=tcp startport=50000 numberofports=100 store=persistent} */
     public static String netshAdd(Reservation r) {
-        return "netsh int ipv4 add excludedportrange protocol=" + r.protocol().id() + " startport=" + r.startPort()
-                + " numberofports=" + r.count() + " store=persistent";
+        return netshAdd(r.protocol(), r.startPort(), r.count());
     }
 
-    static String netshShow(Reservation r) {
-        return "netsh int ipv4 show excludedportrange protocol=" + r.protocol().id();
+    public static String netshAdd(Protocol p, int start, int count) {
+        return "netsh int ipv4 add excludedportrange protocol=" + p.id() + " startport=" + start
+                + " numberofports=" + count + " store=persistent";
+    }
+
+    public static String netshShow(Protocol p) {
+        return "netsh int ipv4 show excludedportrange protocol=" + p.id();
     }
 
     /** {@code tcp 50000+100}: how the lookup names a block (start and count must match exactly). */
-    static String block(Reservation r) {
-        return r.protocol().id() + " " + r.startPort() + "+" + r.count();
+    static String block(Protocol p, int start, int count) {
+        return p.id() + " " + start + "+" + count;
     }
 
-    static String function(String verb, Reservation r) {
-        return verb + "Persistent" + (r.protocol().id().equals("udp") ? "Udp" : "Tcp") + "PortReservation";
+    static String function(String verb, Protocol p) {
+        return verb + "Persistent" + (p == Protocol.UDP ? "Udp" : "Tcp") + "PortReservation";
     }
 
     /** Why a lookup (and, with {@code create: true}, a create) left a persistent reservation without a token. */
     public static String lookupFailed(Reservation r, int code) {
+        return lookupFailed(r.protocol(), r.startPort(), r.count(), code);
+    }
+
+    public static String lookupFailed(Protocol p, int start, int count, int code) {
         if (code == ERROR_NOT_FOUND) {
-            return "no persistent reservation " + block(r) + " exists (" + name(code) + " from "
-                    + function("Lookup", r) + "; start and count must match the reservation exactly); create it"
-                    + " from an elevated prompt with: " + netshAdd(r) + " (or set create: true and run elevated)";
+            return "no persistent reservation " + block(p, start, count) + " exists (" + name(code) + " from "
+                    + function("Lookup", p) + "; start and count must match the reservation exactly); create it"
+                    + " from an elevated prompt with: " + netshAdd(p, start, count) + " (or set create: true and run"
+                    + " elevated)";
         }
-        return function("Lookup", r) + " for " + block(r) + " failed with " + name(code);
+        return function("Lookup", p) + " for " + block(p, start, count) + " failed with " + name(code);
     }
 
     public static String createFailed(Reservation r, int code) {
+        return createFailed(r.protocol(), r.startPort(), r.count(), code);
+    }
+
+    public static String createFailed(Protocol p, int start, int count, int code) {
         switch (code) {
             case ERROR_ACCESS_DENIED:
-                return "no persistent reservation " + block(r) + " exists and creating it needs an elevated process ("
-                        + name(code) + " from " + function("Create", r) + "); create it once from an elevated"
-                        + " prompt with: " + netshAdd(r) + ", or run the service elevated (a member of"
+                return "creating the persistent reservation " + block(p, start, count) + " needs an elevated process ("
+                        + name(code) + " from " + function("Create", p) + "); create it once from an elevated"
+                        + " prompt with: " + netshAdd(p, start, count) + ", or run elevated (a member of"
                         + " Administrators with requireAdministrator, or LocalSystem)";
             case ERROR_SHARING_VIOLATION:
-                return "cannot create the persistent reservation " + block(r) + ": it overlaps an existing"
-                        + " reservation, or a port in it is in use (" + name(code) + " from " + function("Create", r)
-                        + "); see " + netshShow(r) + " and choose a free block, or free the port";
+                return "cannot create the persistent reservation " + block(p, start, count) + ": it overlaps an"
+                        + " existing reservation, or a port in it is in use (" + name(code) + " from "
+                        + function("Create", p) + "); see " + netshShow(p) + " and choose a free block, or free the"
+                        + " port";
             case ERROR_INVALID_PARAMETER:
-                return "cannot create the persistent reservation " + block(r) + ": Windows rejects the block ("
-                        + name(code) + "; the block must lie within 1-65535)";
+                return "cannot create the persistent reservation " + block(p, start, count) + ": Windows rejects the"
+                        + " block (" + name(code) + "; the block must lie within 1-65535)";
             default:
-                return function("Create", r) + " for " + block(r) + " failed with " + name(code);
+                return function("Create", p) + " for " + block(p, start, count) + " failed with " + name(code);
+        }
+    }
+
+    public static String deleteFailed(Protocol p, int start, int count, int code) {
+        switch (code) {
+            case ERROR_ACCESS_DENIED:
+                return "deleting the persistent reservation " + block(p, start, count) + " needs an elevated process ("
+                        + name(code) + " from " + function("Delete", p) + "); run it from an elevated prompt";
+            case ERROR_NOT_FOUND:
+                return "no persistent reservation " + block(p, start, count) + " exists (" + name(code) + " from "
+                        + function("Delete", p) + "; start and count must match the reservation exactly); see "
+                        + netshShow(p);
+            default:
+                return function("Delete", p) + " for " + block(p, start, count) + " failed with " + name(code);
         }
     }
 
@@ -131,7 +160,7 @@ public final class WinErrors {
         if (code == WSAEADDRINUSE) {
             return "cannot acquire a runtime reservation of " + what + " (" + name(code) + " from"
                     + " SIO_ACQUIRE_PORT_RESERVATION): it overlaps another reservation (persistent ones, or the"
-                    + " blocks Hyper-V, WinNAT, WSL or Docker take) or a port in it is in use; see " + netshShow(r)
+                    + " blocks Hyper-V, WinNAT, WSL or Docker take) or a port in it is in use; see " + netshShow(r.protocol())
                     + ", and choose another startPort, or leave startPort out to take any free block";
         }
         return "cannot acquire a runtime reservation of " + what + ": SIO_ACQUIRE_PORT_RESERVATION failed with "
@@ -160,7 +189,7 @@ public final class WinErrors {
                     return "token " + t + " is not a valid reservation token (" + name(code) + " from"
                             + " SIO_ASSOCIATE_PORT_RESERVATION): tokens change when Windows restarts; remove token:"
                             + " from the policy so that portres looks the reservation up at every start (check it"
-                            + " with " + netshShow(r) + ")";
+                            + " with " + netshShow(r.protocol()) + ")";
                 }
                 return "Windows rejected token " + t + " (" + name(code) + " from SIO_ASSOCIATE_PORT_RESERVATION):"
                         + " the reservation was deleted or re-created since the JVM started (restart the service),"

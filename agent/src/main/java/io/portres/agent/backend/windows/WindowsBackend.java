@@ -113,7 +113,7 @@ public final class WindowsBackend implements ReservationBackend {
             public String how() {
                 return JnaIsolation.how();
             }
-        }, libraryOverride(System.getProperty(LIBRARY_PROPERTY), System.getenv(LIBRARY_ENV)),
+        }, configuredLibrary(),
                 System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("windows"),
                 Long.getLong(TIMEOUT_PROPERTY, DEFAULT_READY_TIMEOUT_MILLIS));
     }
@@ -123,6 +123,19 @@ public final class WindowsBackend implements ReservationBackend {
         this.libraryOverride = libraryOverride;
         this.onWindows = onWindows;
         this.readyTimeoutMillis = readyTimeoutMillis;
+    }
+
+    /**
+     * The Windows API for tools outside the agent (the CLI): loads the agent's isolated JNA now, on this thread,
+     * bound to the Windows DLLs or to the library that {@code -Dportres.windows.library} names.
+     */
+    public static WinApi loadApi() throws Exception {
+        return JnaIsolation.load(configuredLibrary());
+    }
+
+    /** The library switch as configured ({@code -Dportres.windows.library} or the environment), or null. */
+    public static String configuredLibrary() {
+        return libraryOverride(System.getProperty(LIBRARY_PROPERTY), System.getenv(LIBRARY_ENV));
     }
 
     static String libraryOverride(String property, String env) {

@@ -168,8 +168,8 @@ class WindowsBackendTest {
         api.elevation = 0;
         WindowsBackend b = backend(api);
         String log = resolve(b, policy("  a: { protocol: tcp, startPort: 50000, count: 10, create: true }\n"));
-        assertThat(log).contains("the process is not elevated", "creating it needs an elevated process"
-                + " (ERROR_ACCESS_DENIED (5) from CreatePersistentTcpPortReservation)");
+        assertThat(log).contains("the process is not elevated", "creating the persistent reservation tcp 50000+10"
+                + " needs an elevated process (ERROR_ACCESS_DENIED (5) from CreatePersistentTcpPortReservation)");
     }
 
     @Test

@@ -1,0 +1,204 @@
+package io.portres.cli;
+
+import io.portres.policy.Policy;
+import io.portres.policy.PolicyException;
+import io.portres.policy.PolicyLoader;
+import io.portres.policy.Problem;
+import io.portres.policy.Reservation;
+import io.portres.policy.ReservationKind;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code portres doctor [POLICY]}: one line per check, OK / WARN / FAIL, with the fix. */
+@Command(name = "doctor", mixinStandardHelpOptions = true,
+        description = {"Checks this machine (and a policy) for what portres needs.", "The checks: a supported JDK,"
+                + " root or elevation, the native layer (Windows: JNA and the Windows API; Linux: the port"
+                + " settings), the policy itself, each reservation (reserved? its token?) and conflicts. One line"
+                + " per check: OK, WARN or FAIL, with the fix.",
+                "Exit status: 0 no FAIL, 1 some check failed, 2 bad usage."},
+        footer = {"%nExample:%n  java -jar portres-agent.jar doctor /etc/portres/policy.yaml"})
+final class DoctorCommand implements Callable<Integer> {
+
+    @Parameters(arity = "0..1", paramLabel = "POLICY", description = "a policy file to check against this machine")
+    Path policyFile;
+
+    @Option(names = "--json", description = "one JSON object on standard output instead of text")
+    boolean json;
+
+    @Spec
+    CommandSpec spec;
+
+    private final Main.Context ctx;
+    private final List<Map<String, Object>> checks = new ArrayList<Map<String, Object>>();
+
+    DoctorCommand(Main.Context ctx) {
+        this.ctx = ctx;
+    }
+
+    private void add(String status, String check, String detail, String fix) {
+        Map<String, Object> m = new LinkedHashMap<String, Object>();
+        m.put("status", status);
+        m.put("check", check);
+        m.put("detail", detail);
+        m.put("fix", fix);
+        checks.add(m);
+    }
+
+    @Override
+    public Integer call() {
+        Host host = ctx.host;
+        int feature = host.javaFeature();
+        if (feature >= 8 && feature <= 25) {
+            add("OK", "java", "JDK " + host.javaVersion + " (portres is tested on JDK 8, 11, 17, 21 and 25)", null);
+        } else {
+            add("WARN", "java", "JDK " + host.javaVersion + " is outside what portres is tested on (8 to 25)",
+                    "run the server on JDK 8 to 25, or report how portres behaves on this one");
+        }
+        OsReservations os = null;
+        try {
+            os = ctx.reservations();
+            add("OK", "native", os.where() + " readable", null);
+        } catch (CliException e) {
+            add(host.isWindows() || host.isLinux() ? "FAIL" : "WARN", "native", e.getMessage(), host.isWindows()
+                    ? "check that the agent jar is complete (META-INF/portres/jna) and that the JVM may load native"
+                    + " libraries" : host.isLinux() ? "check that /proc is mounted" : "portres enforces on Windows and"
+                    + " Linux; elsewhere it records decisions only (as in mode: audit)");
+        }
+        if (os != null) {
+            Boolean privileged = os.privileged();
+            String what = "linux".equals(os.os()) ? "root" : "elevated";
+            if (Boolean.TRUE.equals(privileged)) {
+                add("OK", "privileges", "this process is " + what, null);
+            } else {
+                add("WARN", "privileges", "this process is " + (privileged == null ? "of unknown privilege" : "not "
+                        + what) + ": creating and deleting reservations needs it" + ("windows".equals(os.os())
+                        ? ", and so does associating sockets with a persistent reservation (the service must run"
+                        + " elevated, or use kind: runtime)" : ""), "windows".equals(os.os())
+                        ? "run doctor from an elevated prompt to check as the service will run" : "run as root to"
+                        + " change net.ipv4.ip_local_reserved_ports");
+            }
+        }
+        if (policyFile != null) {
+            checkPolicy(os);
+        }
+        boolean failed = false;
+        PrintWriter out = spec.commandLine().getOut();
+        for (Map<String, Object> c : checks) {
+            failed |= "FAIL".equals(c.get("status"));
+            if (!json) {
+                out.printf("%-4s %s: %s%s%n", c.get("status"), c.get("check"), c.get("detail"),
+                        c.get("fix") == null ? "" : "; fix: " + c.get("fix"));
+            }
+        }
+        if (json) {
+            Map<String, Object> m = new LinkedHashMap<String, Object>();
+            m.put("ok", !failed);
+            m.put("checks", checks);
+            out.println(JsonWriter.write(m));
+        }
+        return failed ? Main.FOUND_PROBLEMS : Main.OK;
+    }
+
+    private void checkPolicy(OsReservations os) {
+        Policy policy;
+        try {
+            policy = PolicyLoader.load(policyFile);
+        } catch (PolicyException e) {
+            int n = 0;
+            StringBuilder sb = new StringBuilder();
+            for (Problem p : e.problems()) {
+                if (p.severity() == Problem.Severity.ERROR) {
+                    sb.append(n++ == 0 ? "" : " | ").append(p);
+                }
+            }
+            add("FAIL", "policy", sb.toString(), "java -jar portres-agent.jar validate " + policyFile);
+            return;
+        }
+        add("OK", "policy", policyFile + " is valid: " + ValidateCommand.count(policy.reservations().size(),
+                "reservation") + ", " + ValidateCommand.count(policy.rules().size(), "rule") + ", mode "
+                + policy.mode().id(), null);
+        List<Problem> warnings = new ArrayList<Problem>(policy.warnings());
+        warnings.addAll(PolicyChecks.unreachableRules(policy));
+        for (Problem w : warnings) {
+            add("WARN", "policy", w.toString(), null);
+        }
+        if (os == null) {
+            return;
+        }
+        for (Reservation r : policy.reservations()) {
+            checkReservation(os, policy, r);
+        }
+        try {
+            for (Problem w : PolicyChecks.againstMachine(policy, os)) {
+                add("WARN", "conflict", w.toString(), null);
+            }
+        } catch (CliException e) {
+            add("WARN", "conflict", "cannot compare the reservations with this machine's: " + e.getMessage(), null);
+        }
+    }
+
+    private void checkReservation(OsReservations os, Policy policy, Reservation r) {
+        String check = "reservation '" + r.name() + "'";
+        String head = r.describe() + ", " + r.kind().id();
+        if (r.kind() == ReservationKind.RUNTIME) {
+            add("OK", check, head + ": acquired by the agent at start-up" + ("windows".equals(os.os())
+                    ? " (SIO_ACQUIRE_PORT_RESERVATION, no elevation needed)" : r.startPort() == 0
+                    ? "; on Linux a block without startPort does not confine binds" : ""), null);
+            return;
+        }
+        if (r.hasToken() && "windows".equals(os.os())) {
+            add("WARN", check, head + ": a literal token in the policy; tokens change when Windows restarts",
+                    "remove token: so that the agent looks the reservation up at every start");
+        }
+        OsReservations.Block b;
+        try {
+            b = os.lookup(r.protocol(), r.startPort(), r.count());
+        } catch (CliException e) {
+            add("FAIL", check, head + ": " + e.getMessage(), null);
+            return;
+        }
+        if (b != null) {
+            add("OK", check, head + ": reserved" + (b.token != null ? ", token " + b.token : " in "
+                    + os.where()), null);
+        } else if ("windows".equals(os.os())) {
+            add(r.create() ? "WARN" : "FAIL", check, head + ": no such persistent reservation" + (r.create()
+                    ? "; the agent creates it at start-up (create: true), if the service runs elevated" : ""),
+                    os.reserveCommand(policy, r));
+        } else {
+            add("WARN", check, head + ": not in " + LinuxPorts.RESERVED_SYSCTL + "; the agent still confines"
+                    + " matched binds to it, but other processes' ephemeral ports may land in it" + (r.create()
+                    ? " (create: true adds it when the JVM runs as root)" : ""),
+                    os.reserveCommand(policy, r));
+        }
+        if ("linux".equals(os.os())) {
+            try {
+                BitSet used = new LinuxPorts(ctx.host).portsInUse(r.protocol());
+                BitSet inBlock = used.get(r.startPort(), r.endPort() + 1);
+                if (!inBlock.isEmpty()) {
+                    StringBuilder ports = new StringBuilder();
+                    for (int i = inBlock.nextSetBit(0); i >= 0 && ports.length() < 60; i = inBlock.nextSetBit(i + 1)) {
+                        ports.append(ports.length() == 0 ? "" : ",").append(r.startPort() + i);
+                    }
+                    add("OK", check, inBlock.cardinality() + " of its " + r.count() + " ports are in use now ("
+                            + ports + (inBlock.cardinality() > 10 ? ",..." : "") + "): "
+                            + (r.count() - inBlock.cardinality()) + " free", null);
+                }
+            } catch (IOException ignored) {
+                // the socket tables are optional
+            }
+        }
+    }
+}
