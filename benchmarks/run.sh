@@ -79,6 +79,10 @@ e2e='io\.portres\.bench\.EndToEndBind\.'
 jmh e2e-bare -cp "$bench" org.openjdk.jmh.Main "$e2e"
 jmh e2e-nomatch -cp "$bench" org.openjdk.jmh.Main "$e2e" -jvmArgsAppend "-javaagent:$agent=$out/policies/nomatch.yaml"
 jmh e2e-match -cp "$bench" org.openjdk.jmh.Main "$e2e" -jvmArgsAppend "-javaagent:$agent=$out/policies/match-port0.yaml"
+if [[ "$(uname -s)" == Linux ]]; then
+  jmh e2e-linux -cp "$bench" org.openjdk.jmh.Main "$e2e" \
+    -jvmArgsAppend "-javaagent:$agent=$out/policies/match-port0-linux.yaml"
+fi
 
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/machine.txt"
 echo "run time: $((SECONDS - start)) s" >> "$out/machine.txt"

@@ -85,6 +85,27 @@ MATCH_PORT0 = NOMATCH.replace("# startup.py: two rules on fixed ports inside the
 """
 
 
+# For EndToEndBind on Linux (run.sh): mode enforce, backend linux; every port-0 bind is made in a 1,000-port block
+# (the agent binds from its cursor, so successive binds move through the block).
+MATCH_PORT0_LINUX = """\
+# run.sh, EndToEndBind: enforce on the linux backend; every port-0 bind lands in tcp 45000-45999.
+version: 1
+mode: enforce
+log:
+  level: warn
+reservations:
+  block:
+    protocol: tcp
+    startPort: 45000
+    count: 1000
+rules:
+  - name: ephemeral
+    match:
+      port: 0
+    reservation: block
+"""
+
+
 def rules10k():
     """10,000 rules, one port each (20000-29999) inside one reservation; every 10th also has a class condition."""
     out = ["# startup.py: 10,000 fixed-port rules inside their reservation; port 0 matches none.",
@@ -103,7 +124,8 @@ def rules10k():
 def write_policies(directory):
     os.makedirs(directory, exist_ok=True)
     paths = {}
-    for name, text in (("nomatch", NOMATCH), ("rules10k", rules10k()), ("match-port0", MATCH_PORT0)):
+    for name, text in (("nomatch", NOMATCH), ("rules10k", rules10k()), ("match-port0", MATCH_PORT0),
+                       ("match-port0-linux", MATCH_PORT0_LINUX)):
         p = os.path.join(directory, name + ".yaml")
         with open(p, "w") as f:
             f.write(text)
