@@ -67,7 +67,9 @@ class PackagingIT {
             assertThat(stray).as("entries outside io/portres and META-INF").isEmpty();
             assertThat(notJava8).as("classes that JDK 8 cannot load").isEmpty();
             assertThat(jar.getEntry("io/portres/shaded/bytebuddy/jar/asm/ClassReader.class")).isNotNull();
-            assertThat(jar.getEntry("io/portres/shaded/snakeyaml/v2/api/LoadSettings.class")).isNotNull();
+            assertThat(jar.getEntry("io/portres/policy/yaml/YamlReader.class")).as("the policy's own YAML reader")
+                    .isNotNull();
+            assertThat(jar.getEntry("io/portres/shaded/picocli/CommandLine.class")).isNotNull();
             assertThat(jar.getEntry("io/portres/policy/policy.schema.json")).isNotNull();
             assertThat(jar.getEntry("META-INF/versions/9/io/portres/agent/match/StackCapture.class")).isNotNull();
             assertThat(jar.getEntry("META-INF/portres/jna/com/sun/jna/Native.class")).isNotNull();

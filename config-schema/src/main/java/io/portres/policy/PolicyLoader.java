@@ -20,49 +20,30 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import org.snakeyaml.engine.v2.api.ConstructNode;
-import org.snakeyaml.engine.v2.api.LoadSettings;
-import org.snakeyaml.engine.v2.composer.Composer;
-import org.snakeyaml.engine.v2.events.Event;
-import org.snakeyaml.engine.v2.exceptions.ComposerException;
-import org.snakeyaml.engine.v2.exceptions.Mark;
-import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
-import org.snakeyaml.engine.v2.nodes.MappingNode;
-import org.snakeyaml.engine.v2.nodes.Node;
-import org.snakeyaml.engine.v2.nodes.NodeTuple;
-import org.snakeyaml.engine.v2.nodes.ScalarNode;
-import org.snakeyaml.engine.v2.nodes.SequenceNode;
-import org.snakeyaml.engine.v2.nodes.Tag;
-import org.snakeyaml.engine.v2.parser.Parser;
-import org.snakeyaml.engine.v2.parser.ParserImpl;
-import org.snakeyaml.engine.v2.resolver.CoreScalarResolver;
-import org.snakeyaml.engine.v2.resolver.ScalarResolver;
-import org.snakeyaml.engine.v2.scanner.StreamReader;
-import org.snakeyaml.engine.v2.schema.Schema;
+import io.portres.policy.yaml.YamlException;
+import io.portres.policy.yaml.YamlNode;
+import io.portres.policy.yaml.YamlNode.Scalar.Type;
+import io.portres.policy.yaml.YamlReader;
 
 /**
  * Reads and validates a policy file (version 1).
  *
- * <p>The YAML is only composed into a node tree (snakeyaml-engine's compose API); no object is ever constructed
- * from it. Scalars are typed by the YAML 1.2 core schema, without merge keys ({@code <<}). Explicit tags other
- * than the standard {@code !!str}, {@code !!int}, {@code !!float}, {@code !!bool}, {@code !!null}, {@code !!seq}
- * and {@code !!map} are errors. Input is bounded: at most 1 MiB, 50 aliases to lists or maps (billion-laughs
- * protection), 64 levels of nesting and 100,000 visited nodes after alias expansion.
+ * <p>The YAML is read by {@link YamlReader}, the project's own reader of the YAML subset that policies use (no
+ * anchors, aliases, tags or block scalars; see its class comment): it only builds a tree of {@link YamlNode}s, so
+ * no other object is ever constructed from the text, and an alias bomb cannot be written. Scalars are typed by the
+ * YAML 1.2 core schema; merge keys ({@code <<}) are ordinary (unknown) keys. Input is bounded: at most 1 MiB and 64
+ * levels of nesting.
  *
  * <p>All problems are collected before failing; see {@link Problem} for their format. Errors about the file as a
- * whole have line 0 and print as {@code <file>: cannot read policy: <reason>}; YAML syntax errors have an empty
- * path and print as {@code <file>:<line>:<col>: syntax error: <parser message>}.
+ * whole have line 0 and print as {@code <file>: cannot read policy: <reason>}; YAML syntax errors stop the reading
+ * at the first one, have an empty path and print as {@code <file>:<line>:<col>: syntax error: <reader message>}.
  */
 public final class PolicyLoader {
   /** Class-path name of the JSON Schema (draft 2020-12) for policy files, for editors and tooling. */
   public static final String SCHEMA_RESOURCE = "io/portres/policy/policy.schema.json";
 
   static final int MAX_SIZE = 1024 * 1024;
-  static final int MAX_ALIASES = 50;
-  static final int MAX_DEPTH = 64;
-  static final int MAX_NODES = 100000;
   static final int MAX_ERRORS = 200;
 
   private static final String[] ROOT_KEYS = {"version", "mode", "onError", "log", "reservations", "rules"};
@@ -75,30 +56,15 @@ public final class PolicyLoader {
   private static final int INVALID = -2;
   private static final long BAD = Long.MIN_VALUE;
 
-  /** YAML 1.2 core schema without merge keys; constructors are never used (we only compose). */
-  private static final Schema SCHEMA =
-      new Schema() {
-        @Override
-        public ScalarResolver getScalarResolver() {
-          return new CoreScalarResolver(false);
-        }
-
-        @Override
-        public Map<Tag, ConstructNode> getSchemaTagConstructors() {
-          return new HashMap<Tag, ConstructNode>();
-        }
-      };
-
   private final String source;
   private final Path baseDir;
   private final List<Problem> errors = new ArrayList<Problem>();
   private final List<Problem> warnings = new ArrayList<Problem>();
   private int droppedErrors;
-  private int nodes;
 
   private final Set<String> definedReservations = new LinkedHashSet<String>();
   private final List<Reservation> reservations = new ArrayList<Reservation>();
-  private final List<Node> reservationKeys = new ArrayList<Node>();
+  private final List<YamlNode> reservationKeys = new ArrayList<YamlNode>();
   private final Map<String, Reservation> byName = new LinkedHashMap<String, Reservation>();
   private final List<Rule> rules = new ArrayList<Rule>();
 
@@ -176,9 +142,17 @@ public final class PolicyLoader {
       errors.add(new Problem(Problem.Severity.ERROR, source, 0, 0, "",
           "cannot read policy: it is larger than 1 MiB"));
     } else {
-      Node root = compose(yaml.startsWith("\uFEFF") ? yaml.substring(1) : yaml);
-      if (root != null) {
-        policy = build(root);
+      try {
+        YamlNode root = YamlReader.read(yaml);
+        if (root == null) {
+          errors.add(new Problem(Problem.Severity.ERROR, source, 1, 1, "",
+              "the policy is empty; it needs at least 'version: 1'"));
+        } else {
+          policy = build(root);
+        }
+      } catch (YamlException e) {
+        errors.add(new Problem(Problem.Severity.ERROR, source, e.line(), e.column(), "",
+            "syntax error: " + e.getMessage()));
       }
     }
     sort(errors);
@@ -193,112 +167,22 @@ public final class PolicyLoader {
     return policy;
   }
 
-  /** Composes the single document, with limits; reports YAML-level errors and returns null on failure. */
-  private Node compose(String yaml) {
-    LoadSettings settings = LoadSettings.builder()
-        .setLabel(source)
-        .setMaxAliasesForCollections(MAX_ALIASES)
-        .setCodePointLimit(MAX_SIZE)
-        .setSchema(SCHEMA)
-        .build();
-    final ParserImpl parser = new ParserImpl(settings, new StreamReader(settings, yaml));
-    final Mark[] lastAlias = new Mark[1];
-    final boolean[] tooDeep = new boolean[1];
-    Parser guarded =
-        new Parser() {
-          private int depth;
-
-          @Override
-          public boolean checkEvent(Event.ID choice) {
-            return parser.checkEvent(choice);
-          }
-
-          @Override
-          public Event peekEvent() {
-            return parser.peekEvent();
-          }
-
-          @Override
-          public boolean hasNext() {
-            return parser.hasNext();
-          }
-
-          @Override
-          public Event next() {
-            Event e = parser.next();
-            Event.ID id = e.getEventId();
-            if (id == Event.ID.MappingStart || id == Event.ID.SequenceStart) {
-              if (++depth > MAX_DEPTH) {
-                tooDeep[0] = true;
-                throw new ComposerException("too deep", e.getStartMark());
-              }
-            } else if (id == Event.ID.MappingEnd || id == Event.ID.SequenceEnd) {
-              depth--;
-            } else if (id == Event.ID.Alias) {
-              lastAlias[0] = e.getStartMark().orElse(null);
-            }
-            return e;
-          }
-        };
-    try {
-      Optional<Node> doc = new Composer(settings, guarded).getSingleNode();
-      if (!doc.isPresent()) {
-        errors.add(new Problem(Problem.Severity.ERROR, source, 1, 1, "",
-            "the policy is empty; it needs at least 'version: 1'"));
-        return null;
-      }
-      return doc.get();
-    } catch (MarkedYamlEngineException e) {
-      Mark at = e.getProblemMark().orElse(e.getContextMark().orElse(null));
-      String message;
-      if (tooDeep[0]) {
-        message = "lists and maps are nested more than " + MAX_DEPTH + " levels deep";
-      } else {
-        String problem = e.getProblem();
-        String context = e.getContext();
-        if ("but found another document".equals(problem)) {
-          message = "a policy is a single YAML document; remove this '---' and what follows";
-        } else {
-          message = "syntax error: " + (context != null && e.getContextMark().isPresent()
-              ? context + " at line " + (e.getContextMark().get().getLine() + 1) + ", " + problem : problem);
-          if (message.contains("alias")) {
-            message += "; quote values that start with '*', e.g. \"**.Foo\"";
-          }
-        }
-      }
-      errorAt(at, "", message);
-    } catch (RuntimeException e) {
-      // YamlEngineException without a position: the alias limit, or anything unexpected
-      String m = String.valueOf(e.getMessage());
-      if (m.contains("aliases")) {
-        errorAt(lastAlias[0], "", "more than " + MAX_ALIASES
-            + " aliases to lists or maps; this looks like an alias bomb (billion laughs)");
-      } else {
-        errorAt(null, "", "cannot read policy: " + m);
-      }
-    }
-    return null;
-  }
-
   // ---------------------------------------------------------------------------------------------- structure
 
-  private Policy build(Node root) {
-    if (!enter(root, "")) {
-      return null;
-    }
-    MappingNode top = asMap(root, "", "a map with the keys version, reservations and rules");
+  private Policy build(YamlNode root) {
+    YamlNode.Mapping top = asMap(root, "", "a map with the keys version, reservations and rules");
     if (top == null) {
       return null;
     }
-    Map<String, NodeTuple> e = entries(top, "", ROOT_KEYS);
-    NodeTuple version = e.get("version");
+    Map<String, YamlNode.Entry> e = entries(top, "", ROOT_KEYS);
+    YamlNode.Entry version = e.get("version");
     if (version == null) {
       error(root, "", "missing required key 'version'; add 'version: 1' at the top");
     } else {
-      Node v = version.getValueNode();
+      YamlNode v = version.value();
       long n = integer(v, "version", "1");
       if (n != BAD && n != 1) {
-        error(v, "version", "unsupported version " + ((ScalarNode) v).getValue() + "; this portres reads version 1");
+        error(v, "version", "unsupported version " + text(v) + "; this portres reads version 1");
       }
     }
     int m = choice(e, "mode", "", Mode.values(), null);
@@ -315,16 +199,15 @@ public final class PolicyLoader {
         Collections.unmodifiableList(rules), Collections.unmodifiableList(warnings), source);
   }
 
-  private LogSettings log(NodeTuple t) {
+  private LogSettings log(YamlNode.Entry t) {
     if (t == null) {
       return LogSettings.DEFAULT;
     }
-    Node v = value(t, "log");
-    MappingNode m = v == null ? null : asMap(v, "log", "a map with level, file or events");
+    YamlNode.Mapping m = asMap(t.value(), "log", "a map with level, file or events");
     if (m == null) {
       return null;
     }
-    Map<String, NodeTuple> e = entries(m, "log", LOG_KEYS);
+    Map<String, YamlNode.Entry> e = entries(m, "log", LOG_KEYS);
     int level = choice(e, "level", "log", LogLevel.values(), null);
     boolean[] ok = {level != INVALID};
     Path file = logPath(e.get("file"), "log.file", ok);
@@ -335,16 +218,12 @@ public final class PolicyLoader {
     return new LogSettings(level == ABSENT ? LogLevel.INFO : LogLevel.values()[level], file, events);
   }
 
-  private Path logPath(NodeTuple t, String path, boolean[] ok) {
+  private Path logPath(YamlNode.Entry t, String path, boolean[] ok) {
     if (t == null) {
       return null;
     }
-    Node v = t.getValueNode();
-    if (!enter(v, path)) {
-      ok[0] = false;
-      return null;
-    }
-    if (v instanceof ScalarNode && Tag.NULL.equals(v.getTag())) {
+    YamlNode v = t.value();
+    if (type(v) == Type.NULL) {
       return null;
     }
     String s = string(v, path, "a file path");
@@ -370,19 +249,19 @@ public final class PolicyLoader {
     }
   }
 
-  private void readReservations(NodeTuple t) {
-    Node v = value(t, "reservations");
-    MappingNode m = v == null ? null : asMap(v, "reservations", "a map from reservation names to reservations");
+  private void readReservations(YamlNode.Entry t) {
+    YamlNode v = value(t);
+    YamlNode.Mapping m = v == null ? null : asMap(v, "reservations", "a map from reservation names to reservations");
     if (m == null) {
       return;
     }
-    for (Map.Entry<String, NodeTuple> en : entries(m, "reservations", null).entrySet()) {
+    for (Map.Entry<String, YamlNode.Entry> en : entries(m, "reservations", null).entrySet()) {
       String name = en.getKey();
-      Node key = en.getValue().getKeyNode();
+      YamlNode key = en.getValue().key();
       String path = "reservations." + name;
       definedReservations.add(name);
       boolean nameOk = checkName(key, path, name, "reservation name");
-      Reservation r = reservation(name, key, en.getValue().getValueNode(), path);
+      Reservation r = reservation(name, key, en.getValue().value(), path);
       if (r != null && nameOk) {
         reservations.add(r);
         reservationKeys.add(key);
@@ -402,15 +281,12 @@ public final class PolicyLoader {
     }
   }
 
-  private Reservation reservation(String name, Node key, Node v, String path) {
-    if (!enter(v, path)) {
-      return null;
-    }
-    MappingNode m = asMap(v, path, "a map with protocol, startPort and count");
+  private Reservation reservation(String name, YamlNode key, YamlNode v, String path) {
+    YamlNode.Mapping m = asMap(v, path, "a map with protocol, startPort and count");
     if (m == null) {
       return null;
     }
-    Map<String, NodeTuple> e = entries(m, path, RESERVATION_KEYS);
+    Map<String, YamlNode.Entry> e = entries(m, path, RESERVATION_KEYS);
     boolean ok = true;
     int protocol = choice(e, "protocol", path, Protocol.values(), key);
     int kind = choice(e, "kind", path, ReservationKind.values(), null);
@@ -418,20 +294,20 @@ public final class PolicyLoader {
     ok &= protocol >= 0 && k != null;
 
     long count = BAD;
-    NodeTuple ct = e.get("count");
+    YamlNode.Entry ct = e.get("count");
     if (ct == null) {
       missing(key, path, "count", "the number of ports in the block, 1-65535");
     } else {
-      count = integer(ct.getValueNode(), path + ".count", "a port count (1-65535)");
+      count = integer(ct.value(), path + ".count", "a port count (1-65535)");
       if (count != BAD && (count < 1 || count > 65535)) {
-        error(ct.getValueNode(), path + ".count", text(ct.getValueNode()) + " is not a valid count (1-65535)");
+        error(ct.value(), path + ".count", text(ct.value()) + " is not a valid count (1-65535)");
         count = BAD;
       }
     }
     ok &= count != BAD;
 
     long start = 0;
-    NodeTuple st = e.get("startPort");
+    YamlNode.Entry st = e.get("startPort");
     if (st == null) {
       if (k == ReservationKind.PERSISTENT) {
         missing(key, path, "startPort",
@@ -439,7 +315,7 @@ public final class PolicyLoader {
         ok = false;
       }
     } else {
-      Node sv = st.getValueNode();
+      YamlNode sv = st.value();
       String sp = path + ".startPort";
       start = integer(sv, sp, "a port (" + (k == ReservationKind.RUNTIME ? "0" : "1") + "-65535)");
       if (start == BAD) {
@@ -452,7 +328,7 @@ public final class PolicyLoader {
         error(sv, sp, text(sv) + " is not a port (" + (k == ReservationKind.RUNTIME ? "0" : "1") + "-65535)");
         ok = false;
       } else if (start > 0 && count != BAD && start + count - 1 > 65535) {
-        error(ct.getValueNode(), path + ".count", "the block " + start + "-" + (start + count - 1)
+        error(ct.value(), path + ".count", "the block " + start + "-" + (start + count - 1)
             + " ends past port 65535; at most " + (65536 - start) + " ports fit from startPort " + start);
         ok = false;
       }
@@ -460,39 +336,34 @@ public final class PolicyLoader {
 
     boolean hasToken = false;
     long token = 0;
-    NodeTuple tt = e.get("token");
+    YamlNode.Entry tt = e.get("token");
     if (tt != null) {
-      Node tv = tt.getValueNode();
+      YamlNode tv = tt.value();
       String tp = path + ".token";
       if (k == ReservationKind.RUNTIME) {
-        enter(tv, tp);
         error(tv, tp, "a token is only allowed with kind: persistent");
         ok = false;
-      } else if (enter(tv, tp)) {
-        if (tv instanceof ScalarNode && Tag.INT.equals(tv.getTag())) {
-          error(tv, tp, "expected a quoted string, got an integer (" + text(tv) + "); write token: \""
-              + text(tv) + "\"");
+      } else if (type(tv) == Type.INTEGER) {
+        error(tv, tp, "expected a quoted string, got an integer (" + text(tv) + "); write token: \""
+            + text(tv) + "\"");
+        ok = false;
+      } else {
+        String s = string(tv, tp, "a token such as \"0x1A2B3C4D5E6F7788\"");
+        if (s == null) {
+          ok = false;
+        } else if (!isToken(s)) {
+          error(tv, tp, "'" + s + "' is not a valid token; write 0x and 1-16 hex digits, e.g. \"0x1A2B3C4D5E6F7788\"");
           ok = false;
         } else {
-          String s = string(tv, tp, "a token such as \"0x1A2B3C4D5E6F7788\"");
-          if (s == null) {
-            ok = false;
-          } else if (!isToken(s)) {
-            error(tv, tp, "'" + s + "' is not a valid token; write 0x and 1-16 hex digits, e.g. \"0x1A2B3C4D5E6F7788\"");
-            ok = false;
-          } else {
-            hasToken = true;
-            token = Long.parseUnsignedLong(s.substring(2), 16);
-          }
+          hasToken = true;
+          token = Long.parseUnsignedLong(s.substring(2), 16);
         }
-      } else {
-        ok = false;
       }
     }
 
     int create = flag(e, "create", path);
     if (create == 1 && k == ReservationKind.RUNTIME) {
-      error(e.get("create").getValueNode(), path + ".create",
+      error(e.get("create").value(), path + ".create",
           "create: true is only allowed with kind: persistent (a runtime reservation is always acquired at start-up)");
       ok = false;
     }
@@ -501,7 +372,7 @@ public final class PolicyLoader {
       return null;
     }
     return new Reservation(name, Protocol.values()[protocol], (int) start, (int) count, k, hasToken, token,
-        create == 1, line(key));
+        create == 1, key.line());
   }
 
   private static boolean isToken(String s) {
@@ -517,60 +388,57 @@ public final class PolicyLoader {
     return true;
   }
 
-  private void readRules(NodeTuple t) {
-    Node v = value(t, "rules");
+  private void readRules(YamlNode.Entry t) {
+    YamlNode v = value(t);
     if (v == null) {
       return;
     }
-    if (!(v instanceof SequenceNode)) {
+    if (!(v instanceof YamlNode.Sequence)) {
       error(v, "rules", "expected a list of rules (items starting with '- name: ...'), got " + describe(v));
       return;
     }
     Map<String, String> names = new HashMap<String, String>();
-    List<Node> items = ((SequenceNode) v).getValue();
+    List<YamlNode> items = ((YamlNode.Sequence) v).items();
     for (int i = 0; i < items.size(); i++) {
       rule(i, items.get(i), names);
     }
   }
 
-  private void rule(int index, Node v, Map<String, String> names) {
+  private void rule(int index, YamlNode v, Map<String, String> names) {
     String path = "rules[" + index + "]";
-    if (!enter(v, path)) {
-      return;
-    }
-    MappingNode m = asMap(v, path, "a map with name, match and reservation");
+    YamlNode.Mapping m = asMap(v, path, "a map with name, match and reservation");
     if (m == null) {
       return;
     }
-    Map<String, NodeTuple> e = entries(m, path, RULE_KEYS);
+    Map<String, YamlNode.Entry> e = entries(m, path, RULE_KEYS);
     boolean ok = true;
 
     String name = null;
-    NodeTuple nt = e.get("name");
+    YamlNode.Entry nt = e.get("name");
     if (nt == null) {
       missing(m, path, "name", null);
       ok = false;
     } else {
-      Node nv = nt.getValueNode();
-      name = enter(nv, path + ".name") ? string(nv, path + ".name", "a rule name") : null;
+      YamlNode nv = nt.value();
+      name = string(nv, path + ".name", "a rule name");
       if (name == null || !checkName(nv, path + ".name", name, "rule name")) {
         ok = false;
       } else if (names.containsKey(name)) {
         error(nv, path + ".name", "duplicate rule name '" + name + "'; " + names.get(name) + " already uses it");
         ok = false;
       } else {
-        names.put(name, path + " (line " + line(nv) + ")");
+        names.put(name, path + " (line " + nv.line() + ")");
       }
     }
 
     Reservation res = null;
-    NodeTuple rt = e.get("reservation");
+    YamlNode.Entry rt = e.get("reservation");
     if (rt == null) {
       missing(m, path, "reservation", null);
       ok = false;
     } else {
-      Node rv = rt.getValueNode();
-      String rn = enter(rv, path + ".reservation") ? string(rv, path + ".reservation", "a reservation name") : null;
+      YamlNode rv = rt.value();
+      String rn = string(rv, path + ".reservation", "a reservation name");
       if (rn != null) {
         res = byName.get(rn);
         if (res == null && !definedReservations.contains(rn)) {
@@ -588,42 +456,41 @@ public final class PolicyLoader {
     PortSet ports = null;
     AddressMatcher address = AddressMatcher.ANY;
     ClassMatcher classes = null;
-    NodeTuple mt = e.get("match");
+    YamlNode.Entry mt = e.get("match");
     if (mt == null) {
       missing(m, path, "match", "with port, class or both");
       ok = false;
     } else {
       String mp = path + ".match";
-      Node mv = mt.getValueNode();
-      MappingNode mm = enter(mv, mp) ? asMap(mv, mp, "a map with port, class, protocol or address") : null;
+      YamlNode.Mapping mm = asMap(mt.value(), mp, "a map with port, class, protocol or address");
       if (mm == null) {
         ok = false;
       } else {
-        Map<String, NodeTuple> me = entries(mm, mp, MATCH_KEYS);
-        NodeTuple pt = me.get("port");
-        NodeTuple ct = me.get("class");
+        Map<String, YamlNode.Entry> me = entries(mm, mp, MATCH_KEYS);
+        YamlNode.Entry pt = me.get("port");
+        YamlNode.Entry ct = me.get("class");
         if (pt == null && ct == null) {
-          error(mt.getKeyNode(), mp, "a match needs 'port', 'class' or both (a rule must not match every bind)");
+          error(mt.key(), mp, "a match needs 'port', 'class' or both (a rule must not match every bind)");
           ok = false;
         }
         if (pt != null) {
-          ports = ports(pt.getValueNode(), mp + ".port", res);
+          ports = ports(pt.value(), mp + ".port", res);
           ok &= ports != null;
         }
         if (ct != null) {
-          classes = classes(ct.getValueNode(), mp + ".class");
+          classes = classes(ct.value(), mp + ".class");
           ok &= classes != null;
         }
-        NodeTuple at = me.get("address");
+        YamlNode.Entry at = me.get("address");
         if (at != null) {
-          address = address(at.getValueNode(), mp + ".address");
+          address = address(at.value(), mp + ".address");
           ok &= address != null;
         }
         int p = choice(me, "protocol", mp, Protocol.values(), null);
         if (p >= 0) {
           Protocol mpr = Protocol.values()[p];
           if (res != null && mpr != res.protocol()) {
-            error(me.get("protocol").getValueNode(), mp + ".protocol", "the rule matches " + mpr.id()
+            error(me.get("protocol").value(), mp + ".protocol", "the rule matches " + mpr.id()
                 + " binds but reservation '" + res.name() + "' is " + res.protocol().id()
                 + "; remove match.protocol or use a " + mpr.id() + " reservation");
             ok = false;
@@ -634,13 +501,13 @@ public final class PolicyLoader {
       }
     }
     if (implicit == 1 && protocol == Protocol.UDP) {
-      error(e.get("implicit").getValueNode(), path + ".implicit",
+      error(e.get("implicit").value(), path + ".implicit",
           "implicit applies to TCP client sockets only; this rule is for udp");
       ok = false;
     }
     if (ok) {
       rules.add(new Rule(index, name, res, protocol, ports, address, classes,
-          onError >= 0 ? OnError.values()[onError] : null, implicit == 1, line(v)));
+          onError >= 0 ? OnError.values()[onError] : null, implicit == 1, v.line()));
     }
   }
 
@@ -656,12 +523,9 @@ public final class PolicyLoader {
 
   // ---------------------------------------------------------------------------------------------- match values
 
-  private PortSet ports(Node v, String path, Reservation res) {
-    if (!enter(v, path)) {
-      return null;
-    }
-    if (v instanceof SequenceNode) {
-      List<Node> items = ((SequenceNode) v).getValue();
+  private PortSet ports(YamlNode v, String path, Reservation res) {
+    if (v instanceof YamlNode.Sequence) {
+      List<YamlNode> items = ((YamlNode.Sequence) v).items();
       if (items.isEmpty()) {
         error(v, path, "the list is empty; give at least one port or range");
         return null;
@@ -670,8 +534,8 @@ public final class PolicyLoader {
       boolean ok = true;
       for (int i = 0; i < items.size(); i++) {
         String ip = path + "[" + i + "]";
-        Node item = items.get(i);
-        long r = enter(item, ip) ? portItem(item, ip, res) : -1;
+        YamlNode item = items.get(i);
+        long r = portItem(item, ip, res);
         ok &= r >= 0;
         flat[2 * i] = (int) (r >>> 16);
         flat[2 * i + 1] = (int) (r & 0xFFFF);
@@ -683,17 +547,17 @@ public final class PolicyLoader {
   }
 
   /** One port or range, as {@code lo << 16 | hi}, or -1 after reporting an error. */
-  private long portItem(Node v, String path, Reservation res) {
-    Tag tag = v.getTag();
-    if (!(v instanceof ScalarNode) || !(Tag.INT.equals(tag) || Tag.STR.equals(tag))) {
+  private long portItem(YamlNode v, String path, Reservation res) {
+    Type type = type(v);
+    if (type != Type.INTEGER && type != Type.STRING) {
       error(v, path, "expected a port (0-65535), a range such as '8000-8099', or a list of them, got "
           + describe(v));
       return -1;
     }
-    String s = ((ScalarNode) v).getValue();
+    String s = text(v);
     int lo;
     int hi;
-    if (Tag.INT.equals(tag)) {
+    if (type == Type.INTEGER) {
       long p = parseInt(s);
       if (p < 0 || p > 65535) {
         error(v, path, s + " is not a port (0-65535)");
@@ -757,22 +621,19 @@ public final class PolicyLoader {
     return v;
   }
 
-  private ClassMatcher classes(Node v, String path) {
-    if (!enter(v, path)) {
-      return null;
-    }
+  private ClassMatcher classes(YamlNode v, String path) {
     List<String> patterns = new ArrayList<String>();
     boolean ok = true;
-    if (v instanceof SequenceNode) {
-      List<Node> items = ((SequenceNode) v).getValue();
+    if (v instanceof YamlNode.Sequence) {
+      List<YamlNode> items = ((YamlNode.Sequence) v).items();
       if (items.isEmpty()) {
         error(v, path, "the list is empty; give at least one class pattern");
         return null;
       }
       for (int i = 0; i < items.size(); i++) {
         String ip = path + "[" + i + "]";
-        Node item = items.get(i);
-        String p = enter(item, ip) ? classPattern(item, ip) : null;
+        YamlNode item = items.get(i);
+        String p = classPattern(item, ip);
         ok &= p != null;
         patterns.add(p);
       }
@@ -784,7 +645,7 @@ public final class PolicyLoader {
     return ok ? ClassMatcher.of(patterns) : null;
   }
 
-  private String classPattern(Node v, String path) {
+  private String classPattern(YamlNode v, String path) {
     String p = string(v, path, "a class pattern such as 'org.example.**', or a list of them");
     if (p == null) {
       return null;
@@ -797,10 +658,7 @@ public final class PolicyLoader {
     return p;
   }
 
-  private AddressMatcher address(Node v, String path) {
-    if (!enter(v, path)) {
-      return null;
-    }
+  private AddressMatcher address(YamlNode v, String path) {
     String s = string(v, path, "any, loopback, wildcard, an IP address or a CIDR block");
     if (s == null) {
       return null;
@@ -819,73 +677,34 @@ public final class PolicyLoader {
 
   // ---------------------------------------------------------------------------------------------- node helpers
 
-  /**
-   * Admits a node for inspection: counts it against the node budget and rejects non-standard tags and recursive
-   * aliases. Returns false (after reporting, where there is something to report) if it must not be inspected.
-   */
-  private boolean enter(Node n, String path) {
-    if (++nodes > MAX_NODES) {
-      if (nodes == MAX_NODES + 1) {
-        error(n, path, "the policy is too large: more than " + MAX_NODES + " values after expanding aliases");
-      }
-      return false;
-    }
-    Tag tag = n.getTag();
-    if (!(Tag.STR.equals(tag) || Tag.INT.equals(tag) || Tag.BOOL.equals(tag) || Tag.NULL.equals(tag)
-        || Tag.FLOAT.equals(tag) || Tag.SEQ.equals(tag) || Tag.MAP.equals(tag) || Tag.ENV_TAG.equals(tag))) {
-      String t = tag.getValue();
-      if (t.startsWith(Tag.PREFIX)) {
-        t = "!!" + t.substring(Tag.PREFIX.length());
-      }
-      error(n, path, "the tag " + t + " is not allowed; a policy uses plain YAML values only");
-      return false;
-    }
-    if (n.isRecursive()) {
-      error(n, path, "recursive alias: this value contains itself");
-      return false;
-    }
-    return true;
+  /** The value of an optional key, or null when the key is absent. */
+  private static YamlNode value(YamlNode.Entry t) {
+    return t != null ? t.value() : null;
   }
 
-  /** The value of an optional key, or null when the key is absent or its value may not be inspected. */
-  private Node value(NodeTuple t, String path) {
-    return t != null && enter(t.getValueNode(), path) ? t.getValueNode() : null;
+  /** A scalar's core-schema type; null for a list or map. */
+  private static Type type(YamlNode n) {
+    return n instanceof YamlNode.Scalar ? ((YamlNode.Scalar) n).type() : null;
   }
 
-  private MappingNode asMap(Node n, String path, String expected) {
-    if (n instanceof MappingNode) {
-      return (MappingNode) n;
+  private YamlNode.Mapping asMap(YamlNode n, String path, String expected) {
+    if (n instanceof YamlNode.Mapping) {
+      return (YamlNode.Mapping) n;
     }
     error(n, path, "expected " + expected + ", got " + describe(n));
     return null;
   }
 
   /**
-   * The entries of a map by key, first occurrence only; reports non-string keys, duplicate keys and, when
-   * {@code allowed} is given, unknown keys (which are left out).
+   * The entries of a map by key (the reader has refused duplicate keys already); when {@code allowed} is given,
+   * reports unknown keys and leaves them out.
    */
-  private Map<String, NodeTuple> entries(MappingNode m, String path, String[] allowed) {
-    Map<String, NodeTuple> out = new LinkedHashMap<String, NodeTuple>();
-    Map<String, Node> seen = new HashMap<String, Node>();
-    for (NodeTuple t : m.getValue()) {
-      Node k = t.getKeyNode();
-      if (!enter(k, path)) {
-        continue;
-      }
-      if (!(k instanceof ScalarNode)) {
-        error(k, path, "a key must be a plain string, got " + describe(k));
-        continue;
-      }
-      String key = ((ScalarNode) k).getValue();
+  private Map<String, YamlNode.Entry> entries(YamlNode.Mapping m, String path, String[] allowed) {
+    Map<String, YamlNode.Entry> out = new LinkedHashMap<String, YamlNode.Entry>();
+    for (YamlNode.Entry t : m.entries()) {
+      YamlNode.Scalar k = t.key();
+      String key = k.text();
       String kp = path.isEmpty() ? key : path + "." + key;
-      Node first = seen.get(key);
-      if (first != null) {
-        int firstLine = line(first);
-        error(k, kp, "duplicate key '" + key + "' (first at line " + firstLine
-            + (firstLine == line(k) ? ", column " + (first.getStartMark().get().getColumn() + 1) : "") + ")");
-        continue;
-      }
-      seen.put(key, k);
       if (allowed != null && indexOf(allowed, key) < 0) {
         String near = nearest(key, allowed);
         error(k, kp, "unknown key '" + key + "'" + (key.equals("<<") ? "; merge keys ('<<') are not supported"
@@ -897,37 +716,35 @@ public final class PolicyLoader {
     return out;
   }
 
-  private void missing(Node at, String path, String key, String hint) {
+  private void missing(YamlNode at, String path, String key, String hint) {
     error(at, path, "missing required key '" + key + "'" + (hint != null ? " (" + hint + ")" : ""));
   }
 
   /** An integer scalar's value, or {@link #BAD} after reporting a type error. */
-  private long integer(Node v, String path, String expected) {
-    if (!enter(v, path)) {
-      return BAD;
+  private long integer(YamlNode v, String path, String expected) {
+    Type type = type(v);
+    if (type == Type.INTEGER) {
+      return parseInt(text(v));
     }
-    if (v instanceof ScalarNode && Tag.INT.equals(v.getTag())) {
-      return parseInt(((ScalarNode) v).getValue());
-    }
-    String hint = v instanceof ScalarNode && Tag.STR.equals(v.getTag())
-        && parseInt(((ScalarNode) v).getValue()) != BAD ? "; remove the quotes" : "";
+    String hint = type == Type.STRING && parseInt(text(v)) != BAD ? "; remove the quotes" : "";
     error(v, path, "expected " + expected + ", got " + describe(v) + hint);
     return BAD;
   }
 
   /** A string scalar's value, or null after reporting a type error. */
-  private String string(Node v, String path, String expected) {
-    if (v instanceof ScalarNode && (Tag.STR.equals(v.getTag()) || Tag.ENV_TAG.equals(v.getTag()))) {
-      return ((ScalarNode) v).getValue();
+  private String string(YamlNode v, String path, String expected) {
+    Type type = type(v);
+    if (type == Type.STRING) {
+      return text(v);
     }
-    String hint = v instanceof ScalarNode && !Tag.NULL.equals(v.getTag()) ? "; quote it to use it as text" : "";
+    String hint = type != null && type != Type.NULL ? "; quote it to use it as text" : "";
     error(v, path, "expected " + expected + ", got " + describe(v) + hint);
     return null;
   }
 
   /** The index of an enum-valued key's value; {@link #ABSENT}, or {@link #INVALID} after reporting. */
-  private int choice(Map<String, NodeTuple> e, String key, String parent, Enum<?>[] values, Node requiredAt) {
-    NodeTuple t = e.get(key);
+  private int choice(Map<String, YamlNode.Entry> e, String key, String parent, Enum<?>[] values, YamlNode requiredAt) {
+    YamlNode.Entry t = e.get(key);
     String path = parent.isEmpty() ? key : parent + "." + key;
     String[] ids = new String[values.length];
     for (int i = 0; i < ids.length; i++) {
@@ -940,15 +757,12 @@ public final class PolicyLoader {
       missing(requiredAt, parent, key, "one of " + join(ids));
       return INVALID;
     }
-    Node v = t.getValueNode();
-    if (!enter(v, path)) {
-      return INVALID;
-    }
-    if (!(v instanceof ScalarNode) || !Tag.STR.equals(v.getTag())) {
+    YamlNode v = t.value();
+    if (type(v) != Type.STRING) {
       error(v, path, "expected one of " + join(ids) + ", got " + describe(v));
       return INVALID;
     }
-    String s = ((ScalarNode) v).getValue();
+    String s = text(v);
     int i = indexOf(ids, s);
     if (i < 0) {
       String near = nearest(s, ids);
@@ -959,24 +773,21 @@ public final class PolicyLoader {
   }
 
   /** A boolean key: 1 or 0, {@link #ABSENT}, or {@link #INVALID} after reporting. */
-  private int flag(Map<String, NodeTuple> e, String key, String parent) {
-    NodeTuple t = e.get(key);
+  private int flag(Map<String, YamlNode.Entry> e, String key, String parent) {
+    YamlNode.Entry t = e.get(key);
     if (t == null) {
       return ABSENT;
     }
-    Node v = t.getValueNode();
+    YamlNode v = t.value();
     String path = parent + "." + key;
-    if (!enter(v, path)) {
-      return INVALID;
-    }
-    if (v instanceof ScalarNode && Tag.BOOL.equals(v.getTag())) {
-      return ((ScalarNode) v).getValue().equalsIgnoreCase("true") ? 1 : 0;
+    if (type(v) == Type.BOOLEAN) {
+      return text(v).equalsIgnoreCase("true") ? 1 : 0;
     }
     error(v, path, "expected true or false, got " + describe(v));
     return INVALID;
   }
 
-  private boolean checkName(Node at, String path, String name, String what) {
+  private boolean checkName(YamlNode at, String path, String name, String what) {
     boolean ok = !name.isEmpty() && name.length() <= 64 && name.charAt(0) != '-' && name.charAt(0) != '.';
     for (int i = 0; ok && i < name.length(); i++) {
       char c = name.charAt(i);
@@ -1020,29 +831,29 @@ public final class PolicyLoader {
     return negative ? -v : v;
   }
 
-  private static String text(Node v) {
-    return ((ScalarNode) v).getValue();
+  private static String text(YamlNode v) {
+    return ((YamlNode.Scalar) v).text();
   }
 
   /** How a node reads in a message: "a map", "a list", "an integer (5)", "a string ('ten')", ... */
-  static String describe(Node n) {
-    if (n instanceof MappingNode) {
+  static String describe(YamlNode n) {
+    if (n instanceof YamlNode.Mapping) {
       return "a map";
-    } else if (n instanceof SequenceNode) {
+    } else if (n instanceof YamlNode.Sequence) {
       return "a list";
     }
-    String v = ((ScalarNode) n).getValue();
+    String v = text(n);
     if (v.length() > 40) {
       v = v.substring(0, 37) + "...";
     }
-    Tag t = n.getTag();
-    if (Tag.NULL.equals(t)) {
+    Type t = type(n);
+    if (t == Type.NULL) {
       return "nothing (null)";
-    } else if (Tag.INT.equals(t)) {
+    } else if (t == Type.INTEGER) {
       return "an integer (" + v + ")";
-    } else if (Tag.FLOAT.equals(t)) {
+    } else if (t == Type.FLOAT) {
       return "a number (" + v + ")";
-    } else if (Tag.BOOL.equals(t)) {
+    } else if (t == Type.BOOLEAN) {
       return "a boolean (" + v + ")";
     }
     return "a string ('" + v + "')";
@@ -1050,29 +861,16 @@ public final class PolicyLoader {
 
   // ---------------------------------------------------------------------------------------------- problems
 
-  private static int line(Node n) {
-    return n.getStartMark().isPresent() ? n.getStartMark().get().getLine() + 1 : 0;
-  }
-
-  private void error(Node n, String path, String message) {
-    errorAt(n.getStartMark().orElse(null), path, message);
-  }
-
-  private void errorAt(Mark m, String path, String message) {
+  private void error(YamlNode n, String path, String message) {
     if (errors.size() >= MAX_ERRORS) {
       droppedErrors++;
       return;
     }
-    errors.add(problem(Problem.Severity.ERROR, m, path, message));
+    errors.add(new Problem(Problem.Severity.ERROR, source, n.line(), n.column(), path, message));
   }
 
-  private void warn(Node n, String path, String message) {
-    warnings.add(problem(Problem.Severity.WARNING, n.getStartMark().orElse(null), path, message));
-  }
-
-  private Problem problem(Problem.Severity severity, Mark m, String path, String message) {
-    return new Problem(severity, source, m == null ? 0 : m.getLine() + 1, m == null ? 0 : m.getColumn() + 1,
-        path, message);
+  private void warn(YamlNode n, String path, String message) {
+    warnings.add(new Problem(Problem.Severity.WARNING, source, n.line(), n.column(), path, message));
   }
 
   /** Stable insertion sort by position (lists are short; avoids a Comparator class). */

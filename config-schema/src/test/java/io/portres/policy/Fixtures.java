@@ -16,7 +16,7 @@ import java.util.stream.Stream;
  * {@code .warnings} file of expected warning lines) and {@code invalid/*.yaml} (each with an {@code .expected} file
  * of the exact expected error lines). A first line {@code # schema: semantic (...)} marks an invalid fixture that
  * the JSON Schema cannot reject (cross-references, arithmetic); {@code # schema: yaml (...)} marks one that has no
- * JSON form at all (syntax errors, tags, duplicate keys, alias bombs, cycles).
+ * JSON form at all (syntax errors, duplicate keys) or is YAML outside the policy subset (anchors and aliases, tags).
  *
  * <p>Run the tests with {@code -Dportres.updateFixtures=true} to rewrite the expected files from the current
  * output (then review the diff).

@@ -12,6 +12,7 @@ import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SchemaLocation;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
+import io.portres.policy.yaml.FullYaml;
 import java.io.IOException;
 import java.io.InputStream;
 import java.math.BigInteger;
@@ -26,18 +27,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
-import org.snakeyaml.engine.v2.api.ConstructNode;
-import org.snakeyaml.engine.v2.api.LoadSettings;
-import org.snakeyaml.engine.v2.api.lowlevel.Compose;
 import org.snakeyaml.engine.v2.nodes.MappingNode;
 import org.snakeyaml.engine.v2.nodes.Node;
 import org.snakeyaml.engine.v2.nodes.NodeTuple;
 import org.snakeyaml.engine.v2.nodes.ScalarNode;
 import org.snakeyaml.engine.v2.nodes.SequenceNode;
 import org.snakeyaml.engine.v2.nodes.Tag;
-import org.snakeyaml.engine.v2.resolver.CoreScalarResolver;
-import org.snakeyaml.engine.v2.resolver.ScalarResolver;
-import org.snakeyaml.engine.v2.schema.Schema;
 
 /**
  * policy.schema.json and the loader agree: on every fixture (valid: both accept; invalid: both reject, except
@@ -245,22 +240,9 @@ class SchemaAgreementTest {
 
   // ------------------------------------------------------------------------------------------ YAML -> JSON
 
-  private static final Schema CORE_NO_MERGE = new Schema() {
-    @Override
-    public ScalarResolver getScalarResolver() {
-      return new CoreScalarResolver(false);
-    }
-
-    @Override
-    public Map<Tag, ConstructNode> getSchemaTagConstructors() {
-      return new HashMap<>();
-    }
-  };
-
   /** The JSON a YAML 1.2 core-schema reader (e.g. an editor) sees; the same typing as the loader. */
   static JsonNode toJson(String yaml) {
-    LoadSettings settings = LoadSettings.builder().setSchema(CORE_NO_MERGE).build();
-    Node root = new Compose(settings).composeString(yaml).orElse(null);
+    Node root = FullYaml.compose(yaml);
     return root == null ? JsonNodeFactory.instance.nullNode() : convert(root, 0);
   }
 
