@@ -32,7 +32,8 @@ public final class EventsTable {
         }
     }
 
-    static Map<String, String> parse(String json) {
+    /** One line of the events file, every value as text: {@code "null"} for null, numbers as digits. */
+    public static Map<String, String> parse(String json) {
         Map<String, String> m = new LinkedHashMap<String, String>();
         int i = json.indexOf('{') + 1;
         while (i < json.length()) {
