@@ -16,7 +16,7 @@ class BadPolicyIT {
 
     private static final String BAD = "version: 1\n"
             + "reservations:\n"
-            + "  block: { protocol: tcp, startPort: 40000, count: 10 }\n"
+            + "  block: { protocol: tcp, startPort: 24000, count: 10 }\n"
             + "rules:\n"
             + "  - name: a\n"
             + "    match: { port: 70000 }\n"

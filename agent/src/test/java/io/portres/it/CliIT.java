@@ -60,8 +60,8 @@ class CliIT {
     void validatePrintsTheErrorsExactlyAsTheAgentDoes() throws Exception {
         Path policy = Policies.write(dir, "policy.yaml", "version: 1\n"
                 + "reservations:\n"
-                + "  block: { protocol: tcp, startPort: 40000, count: 10 }\n"
-                + "  other: { protocol: tcp, startPort: 40005, count: 10 }\n"
+                + "  block: { protocol: tcp, startPort: 24000, count: 10 }\n"
+                + "  other: { protocol: tcp, startPort: 24005, count: 10 }\n"
                 + "rules:\n"
                 + "  - name: a\n"
                 + "    match: { port: 70000, adress: any }\n"

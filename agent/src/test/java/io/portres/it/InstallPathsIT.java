@@ -80,7 +80,7 @@ class InstallPathsIT {
                 + "mode: audit\n"
                 + "log: { file: portres.log, events: events.jsonl }\n"
                 + "reservations:\n"
-                + "  block: { protocol: tcp, startPort: 40000, count: 10 }\n"
+                + "  block: { protocol: tcp, startPort: 24000, count: 10 }\n"
                 + "rules:\n"
                 + "  - { name: servers, match: { port: 0 }, reservation: block }\n");
         ForkedJvm target = ForkedJvm.on(jdk).jvmArgs("-Xverify:all");

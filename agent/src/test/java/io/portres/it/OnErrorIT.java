@@ -28,8 +28,8 @@ class OnErrorIT {
                 + "onError: " + onError + "\n"
                 + "log: { file: portres.log, events: events.jsonl }\n"
                 + "reservations:\n"
-                + "  block: { protocol: tcp, startPort: 40000, count: 10 }\n"
-                + "  udp-block: { protocol: udp, startPort: 41000, count: 10 }\n"
+                + "  block: { protocol: tcp, startPort: 24000, count: 10 }\n"
+                + "  udp-block: { protocol: udp, startPort: 25000, count: 10 }\n"
                 + "rules:\n"
                 + "  - { name: servers, match: { port: 0 }, reservation: block }\n";
     }
@@ -43,7 +43,7 @@ class OnErrorIT {
         assertThat(r.exitCode).as(r.toString()).isZero();
         assertThat(r.stderr).as(r.toString()).isEmpty();
         String expected = "portres: rule 'servers' could not associate this tcp socket with reservation 'block'"
-                + " (" + "tcp 40000-40009" + "): the reject backend refuses every association";
+                + " (" + "tcp 24000-24009" + "): the reject backend refuses every association";
         assertThat(r.stdout).contains("failed server-socket " + expected)
                 .contains("failed server-socket-channel " + expected)
                 .contains("closed server-socket true").contains("closed server-socket-channel true")

@@ -34,10 +34,10 @@ class SafeAgentIT {
                 + "mode: audit\n"
                 + "log: { file: portres.log }\n"
                 + "reservations:\n"
-                + "  block: { protocol: tcp, startPort: 40000, count: 10 }\n"
+                + "  block: { protocol: tcp, startPort: 24000, count: 10 }\n"
                 + "rules:\n"
                 + "  - name: never\n"
-                + "    match: { port: 40005 }\n"
+                + "    match: { port: 24005 }\n"
                 + "    reservation: block\n");
         ForkedJvm.Result r = ForkedJvm.on(jdk).jvmArgs("-Xverify:all").agent(policy.toString())
                 .workDir(dir.toFile()).main(Trivial.class.getName()).run();
@@ -46,7 +46,7 @@ class SafeAgentIT {
         assertThat(r.stdout).isEqualTo("OK\n");
         String log = new String(Files.readAllBytes(dir.resolve("portres.log")), StandardCharsets.UTF_8);
         assertThat(log).as("the start-up summary goes to log.file").contains("[portres] portres ")
-                .contains("rule 1 'never': tcp port 40005 -> 'block'");
+                .contains("rule 1 'never': tcp port 24005 -> 'block'");
         assertThat(log).doesNotContain("WARN").doesNotContain("ERROR");
     }
 
@@ -56,9 +56,9 @@ class SafeAgentIT {
         Path policy = Policies.write(dir, "policy.yaml", "version: 1\n"
                 + "mode: audit\n"
                 + "reservations:\n"
-                + "  block: { protocol: tcp, startPort: 40000, count: 10 }\n"
+                + "  block: { protocol: tcp, startPort: 24000, count: 10 }\n"
                 + "rules:\n"
-                + "  - { name: never, match: { port: 40005 }, reservation: block }\n");
+                + "  - { name: never, match: { port: 24005 }, reservation: block }\n");
         ForkedJvm.Result r = ForkedJvm.on(jdk).agent(policy.toString()).workDir(dir.toFile())
                 .main(Trivial.class.getName()).run();
         assertThat(r.exitCode).as(r.toString()).isZero();

@@ -34,8 +34,8 @@ class HttpServersIT {
     }
 
     static List<HttpSample> samples() {
-        return List.of(new HttpSample("tomcat", "Tomcat", TomcatServer.class, 18180, 52000),
-                new HttpSample("jetty", "Jetty", JettyServer.class, 18280, 52100));
+        return List.of(new HttpSample("tomcat", "Tomcat", TomcatServer.class, 18180, 26000),
+                new HttpSample("jetty", "Jetty", JettyServer.class, 18280, 26100));
     }
 
     @ParameterizedTest(name = "{0}")

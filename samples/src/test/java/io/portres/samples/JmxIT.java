@@ -39,7 +39,7 @@ class JmxIT {
             server.assertEverySocketLandedInItsBlock(
                     new Block("jmx-registry", "tcp", REGISTRY_PORT, 1, 1),
                     // the remote connector server (on 127.0.0.1) and the local one that attach uses (wildcard)
-                    new Block("jmx-rmi-exports", "tcp", 52200, 10, 2));
+                    new Block("jmx-rmi-exports", "tcp", 26200, 10, 2));
             server.assertStopsCleanly();
         }
     }

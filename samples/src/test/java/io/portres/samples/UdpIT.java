@@ -39,7 +39,7 @@ class UdpIT {
             assertThat(exchange(client, ports.get("echo"), "hello")).isEqualTo("hello");
             server.assertEverySocketLandedInItsBlock(
                     new Block("udp-discovery", "udp", DISCOVERY_PORT, 1, 1),
-                    new Block("udp-echo", "udp", 52300, 10, 1));
+                    new Block("udp-echo", "udp", 26300, 10, 1));
             server.assertStopsCleanly();
         }
     }

@@ -129,9 +129,12 @@ public final class BindAttempt {
         return frames;
     }
 
-    /** The nearest class outside the JDK socket code and the agent, or null. */
+    /**
+     * The nearest class outside the JDK socket code and the agent, or null. When no class condition walked the stack
+     * for this bind, only the frames up to that class are walked (a handful), not {@link #MAX_FRAMES}.
+     */
     public String caller() {
-        String[] f = frames();
+        String[] f = frames != null ? frames : StackCapture.callerFrames(1);
         return f.length == 0 ? null : f[0];
     }
 }

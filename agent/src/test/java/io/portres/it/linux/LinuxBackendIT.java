@@ -36,7 +36,7 @@ class LinuxBackendIT {
     }
 
     static String enforcePolicy(String onError, int tcpCount) {
-        return Policies.enforceEveryWildcard(onError, "{ protocol: tcp, startPort: 40000, count: " + tcpCount + " }",
+        return Policies.enforceEveryWildcard(onError, "{ protocol: tcp, startPort: 24000, count: " + tcpCount + " }",
                 Policies.UDP_BLOCK);
     }
 
@@ -64,7 +64,7 @@ class LinuxBackendIT {
         assertThat(ports).hasSize(19);
         for (Map.Entry<String, Integer> e : ports.entrySet()) {
             boolean udp = e.getKey().startsWith("datagram") || e.getKey().startsWith("multicast");
-            int lo = udp ? 41000 : 40000;
+            int lo = udp ? 25000 : 24000;
             assertThat(e.getValue()).as(e.getKey() + " on " + jdk + "\n" + r).isBetween(lo, lo + 99);
         }
         List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
@@ -74,7 +74,7 @@ class LinuxBackendIT {
             assertThat(e.get("outcome")).isEqualTo("associated");
             assertThat(e.get("token")).isNull();
             long bound = (Long) e.get("boundPort");
-            long lo = "udp".equals(e.get("protocol")) ? 41000 : 40000;
+            long lo = "udp".equals(e.get("protocol")) ? 25000 : 24000;
             assertThat(bound).as(e.toString()).isBetween(lo, lo + 99);
         }
         // the unmatched peers on fixed ports are untouched
@@ -89,11 +89,11 @@ class LinuxBackendIT {
         ForkedJvm.Result r = ForkedJvm.on(jdk).agent(policy.toString()).workDir(dir.toFile())
                 .main(BindEveryApi.class.getName(), "implicit-inet-channel-connect").run();
         assertThat(r.exitCode).as(r.toString()).isZero();
-        assertThat(AppOutput.ports(r.stdout).get("implicit-inet-channel-connect")).as(r.toString()).isBetween(40000, 40099);
+        assertThat(AppOutput.ports(r.stdout).get("implicit-inet-channel-connect")).as(r.toString()).isBetween(24000, 24099);
         List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
         assertThat(events).hasSize(1);
         assertThat(events.get(0)).containsEntry("address", null).containsEntry("outcome", "associated");
-        assertThat((Long) events.get(0).get("boundPort")).isBetween(40000L, 40099L);
+        assertThat((Long) events.get(0).get("boundPort")).isBetween(24000L, 24099L);
     }
 
     @Test
@@ -102,10 +102,10 @@ class LinuxBackendIT {
         ForkedJvm.Result r = ForkedJvm.on(JdkMatrix.current()).agent(policy.toString()).workDir(dir.toFile())
                 .main(BindEveryApi.class.getName(), "server-socket", "server-socket", "server-socket").run();
         assertThat(r.exitCode).as(r.toString()).isEqualTo(3);
-        assertThat(r.stdout).containsPattern("server-socket 4000[01]\nserver-socket 4000[01]\n")
+        assertThat(r.stdout).containsPattern("server-socket 2400[01]\nserver-socket 2400[01]\n")
                 .contains("server-socket FAILED java.net.BindException: portres: rule 'tcp-wildcard' could not bind"
-                        + " this tcp socket in reservation 'tcp-block' (tcp 40000-40001): the reservation is"
-                        + " exhausted: all 2 ports of tcp 40000-40001 are in use");
+                        + " this tcp socket in reservation 'tcp-block' (tcp 24000-24001): the reservation is"
+                        + " exhausted: all 2 ports of tcp 24000-24001 are in use");
         List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
         assertThat(events).hasSize(3);
         assertThat(events.get(2)).containsEntry("outcome", "failed").containsEntry("boundPort", null);
@@ -122,7 +122,7 @@ class LinuxBackendIT {
         List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
         assertThat(events).hasSize(4);
         assertThat(events.get(2)).containsEntry("outcome", "continued");
-        assertThat((Long) events.get(2).get("boundPort")).isNotIn(40000L, 40001L);
+        assertThat((Long) events.get(2).get("boundPort")).isNotIn(24000L, 24001L);
         String log = new String(Files.readAllBytes(dir.resolve("portres.log")), StandardCharsets.UTF_8);
         assertThat(log.split("could not bind in reservation 'tcp-block'", -1)).as(log).hasSize(2);
     }
@@ -132,7 +132,7 @@ class LinuxBackendIT {
         Path policy = Policies.write(dir, "policy.yaml", "version: 1\n"
                 + "log: { file: portres.log, events: events.jsonl }\n"
                 + "reservations:\n"
-                + "  block: { protocol: tcp, startPort: 40000, count: 10 }\n"
+                + "  block: { protocol: tcp, startPort: 24000, count: 10 }\n"
                 + "rules:\n"
                 + "  - { name: fixed, match: { port: 39002 }, reservation: block }\n");
         ForkedJvm.Result r = ForkedJvm.on(JdkMatrix.current()).agent(policy.toString()).workDir(dir.toFile())
@@ -143,7 +143,7 @@ class LinuxBackendIT {
         assertThat(events.get(0)).containsEntry("boundPort", 39002L).containsEntry("outcome", "associated");
         String log = new String(Files.readAllBytes(dir.resolve("portres.log")), StandardCharsets.UTF_8);
         assertThat(log).contains("rules[0].match.port: port 39002 is outside reservation 'block'")
-                .contains("a bind to port 39002 is outside reservation 'block' (tcp 40000-40009); it goes through"
+                .contains("a bind to port 39002 is outside reservation 'block' (tcp 24000-24009); it goes through"
                         + " unchanged");
     }
 

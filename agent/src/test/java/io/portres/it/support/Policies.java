@@ -16,8 +16,8 @@ public final class Policies {
         return p;
     }
 
-    public static final String TCP_BLOCK = "{ protocol: tcp, startPort: 40000, count: 100 }";
-    public static final String UDP_BLOCK = "{ protocol: udp, startPort: 41000, count: 100 }";
+    public static final String TCP_BLOCK = "{ protocol: tcp, startPort: 24000, count: 100 }";
+    public static final String UDP_BLOCK = "{ protocol: udp, startPort: 25000, count: 100 }";
 
     /** Audit-mode policy that matches every wildcard bind of the test apps, TCP (explicit and implicit) and UDP. */
     public static String auditEveryWildcard(String extraTop) {

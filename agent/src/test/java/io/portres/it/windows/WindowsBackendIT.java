@@ -101,8 +101,8 @@ class WindowsBackendIT {
     @ParameterizedTest(name = "{0}")
     @MethodSource("jdks")
     void everyMatchedSocketOfEveryApiLandsInItsPersistentBlock(Jdk jdk) throws Exception {
-        String tcpToken = winsimctl("create", "tcp", "40000", "100");
-        String udpToken = winsimctl("create", "udp", "41000", "100");
+        String tcpToken = winsimctl("create", "tcp", "24000", "100");
+        String udpToken = winsimctl("create", "udp", "25000", "100");
         Path policy = Policies.write(dir, "policy.yaml", policy("fail", TCP_PERSISTENT, UDP_PERSISTENT));
         ForkedJvm.Result r = underSimulator(jdk, true).agent(policy + ",backend=windows")
                 .main(BindEveryApi.class.getName(), "all").run();
@@ -113,7 +113,7 @@ class WindowsBackendIT {
         assertThat(ports).as(r.toString()).hasSize(19);
         for (Map.Entry<String, Integer> e : ports.entrySet()) {
             boolean udp = e.getKey().startsWith("datagram") || e.getKey().startsWith("multicast");
-            int lo = udp ? 41000 : 40000;
+            int lo = udp ? 25000 : 24000;
             assertThat(e.getValue()).as(e.getKey() + " on " + jdk + "\n" + r + log()).isBetween(lo, lo + 99);
         }
         List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
@@ -123,8 +123,8 @@ class WindowsBackendIT {
             assertThat(e).as(e.toString()).containsEntry("backend", "windows").containsEntry("outcome", "associated")
                     .containsEntry("token", udp ? udpToken : tcpToken).containsEntry("error", null);
             if (e.get("boundPort") != null) { // implicit binds: the port is chosen inside connect
-                assertThat((Long) e.get("boundPort")).as(e.toString()).isBetween(udp ? 41000L : 40000L,
-                        udp ? 41099L : 40099L);
+                assertThat((Long) e.get("boundPort")).as(e.toString()).isBetween(udp ? 25000L : 24000L,
+                        udp ? 25099L : 24099L);
             }
         }
         assertThat(log()).contains("token " + tcpToken + " (looked up)", "the process is elevated",
@@ -161,32 +161,32 @@ class WindowsBackendIT {
 
     @Test
     void aFullBlockFailsTheBindWithTheReservationNamed() throws Exception {
-        winsimctl("create", "tcp", "40000", "2");
+        winsimctl("create", "tcp", "24000", "2");
         Path policy = Policies.write(dir, "policy.yaml", policy("fail",
-                "{ protocol: tcp, startPort: 40000, count: 2 }", UDP_PERSISTENT));
+                "{ protocol: tcp, startPort: 24000, count: 2 }", UDP_PERSISTENT));
         ForkedJvm.Result r = underSimulator(JdkMatrix.current(), true).agent(policy + ",backend=windows")
                 .main(BindEveryApi.class.getName(), "server-socket", "server-socket", "server-socket").run();
         assertThat(r.exitCode).as(r.toString()).isEqualTo(3);
-        assertThat(r.stdout).containsPattern("server-socket 4000[01]\nserver-socket 4000[01]\n")
+        assertThat(r.stdout).containsPattern("server-socket 2400[01]\nserver-socket 2400[01]\n")
                 .contains("server-socket FAILED java.net.BindException: portres: rule 'tcp-wildcard' could not bind"
-                        + " this tcp socket in reservation 'tcp-block' (tcp 40000-40001): the reservation is"
-                        + " exhausted: no port of tcp 40000-40001 is free");
+                        + " this tcp socket in reservation 'tcp-block' (tcp 24000-24001): the reservation is"
+                        + " exhausted: no port of tcp 24000-24001 is free");
         List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
         assertThat(events).hasSize(3);
         assertThat(events.get(2)).containsEntry("outcome", "failed").containsEntry("boundPort", null);
         assertThat((String) events.get(2).get("error")).startsWith("the reservation is exhausted: no port of tcp"
-                + " 40000-40001 is free");
+                + " 24000-24001 is free");
     }
 
     @Test
     void aNonElevatedProcessFailsThePersistentAssociationUnderFail() throws Exception {
-        winsimctl("create", "tcp", "40000", "100");
+        winsimctl("create", "tcp", "24000", "100");
         Path policy = Policies.write(dir, "policy.yaml", policy("fail", TCP_PERSISTENT, UDP_PERSISTENT));
         ForkedJvm.Result r = underSimulator(JdkMatrix.current(), false).agent(policy + ",backend=windows")
                 .main(BindEveryApi.class.getName(), "server-socket").run();
         assertThat(r.exitCode).as(r.toString()).isEqualTo(3);
         assertThat(r.stdout).contains("server-socket FAILED java.net.BindException: portres: rule 'tcp-wildcard'"
-                + " could not associate this tcp socket with reservation 'tcp-block' (tcp 40000-40099):"
+                + " could not associate this tcp socket with reservation 'tcp-block' (tcp 24000-24099):"
                 + " associating a socket with a persistent reservation needs an elevated process",
                 "WSAEACCES (10013)", "or use a runtime reservation (kind: runtime)");
         assertThat(log()).contains("WARN windows: reservation 'tcp-block'",
@@ -198,13 +198,13 @@ class WindowsBackendIT {
 
     @Test
     void aNonElevatedProcessBindsAsRequestedUnderContinue() throws Exception {
-        winsimctl("create", "tcp", "40000", "100");
+        winsimctl("create", "tcp", "24000", "100");
         Path policy = Policies.write(dir, "policy.yaml", policy("continue", TCP_PERSISTENT, UDP_PERSISTENT));
         ForkedJvm.Result r = underSimulator(JdkMatrix.current(), false).agent(policy + ",backend=windows")
                 .main(BindEveryApi.class.getName(), "server-socket", "server-socket").run();
         assertThat(r.exitCode).as(r.toString()).isZero();
         for (int port : AppOutput.ports(r.stdout).values()) {
-            assertThat(port < 40000 || port > 40099).as("port " + port + " outside the block").isTrue();
+            assertThat(port < 24000 || port > 24099).as("port " + port + " outside the block").isTrue();
         }
         List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
         assertThat(events).hasSize(2).allSatisfy(e -> assertThat(e).containsEntry("outcome", "continued"));
@@ -214,9 +214,9 @@ class WindowsBackendIT {
 
     @Test
     void aWrongLiteralTokenIsRefusedWithWsaeinval() throws Exception {
-        winsimctl("create", "tcp", "40000", "100");
+        winsimctl("create", "tcp", "24000", "100");
         Path policy = Policies.write(dir, "policy.yaml", policy("fail",
-                "{ protocol: tcp, startPort: 40000, count: 100, token: \"0x0123456789ABCDEF\" }", UDP_PERSISTENT));
+                "{ protocol: tcp, startPort: 24000, count: 100, token: \"0x0123456789ABCDEF\" }", UDP_PERSISTENT));
         ForkedJvm.Result r = underSimulator(JdkMatrix.current(), true).agent(policy + ",backend=windows")
                 .main(BindEveryApi.class.getName(), "server-socket").run();
         assertThat(r.exitCode).as(r.toString()).isEqualTo(3);
@@ -228,18 +228,18 @@ class WindowsBackendIT {
 
     @Test
     void afterARebootTheAgentFindsTheNewTokenByLookup() throws Exception {
-        String before = winsimctl("create", "tcp", "40000", "100");
+        String before = winsimctl("create", "tcp", "24000", "100");
         Path policy = Policies.write(dir, "policy.yaml", policy("fail", TCP_PERSISTENT, UDP_PERSISTENT));
         ForkedJvm.Result first = underSimulator(JdkMatrix.current(), true).agent(policy + ",backend=windows")
                 .main(BindEveryApi.class.getName(), "server-socket").run();
         assertThat(first.exitCode).as(first.toString()).isZero();
         winsimctl("reboot");
-        String after = winsimctl("lookup", "tcp", "40000", "100");
+        String after = winsimctl("lookup", "tcp", "24000", "100");
         assertThat(after).isNotEqualTo(before);
         ForkedJvm.Result second = underSimulator(JdkMatrix.current(), true).agent(policy + ",backend=windows")
                 .main(BindEveryApi.class.getName(), "server-socket").run();
         assertThat(second.exitCode).as(second.toString()).isZero();
-        assertThat(AppOutput.ports(second.stdout).get("server-socket")).isBetween(40000, 40099);
+        assertThat(AppOutput.ports(second.stdout).get("server-socket")).isBetween(24000, 24099);
         List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
         assertThat(events).extracting(e -> e.get("token")).containsExactly(before, after);
     }
@@ -247,12 +247,12 @@ class WindowsBackendIT {
     @Test
     void createTrueMakesAMissingPersistentReservation() throws Exception {
         Path policy = Policies.write(dir, "policy.yaml", policy("fail",
-                "{ protocol: tcp, startPort: 40000, count: 100, create: true }", UDP_PERSISTENT));
+                "{ protocol: tcp, startPort: 24000, count: 100, create: true }", UDP_PERSISTENT));
         ForkedJvm.Result r = underSimulator(JdkMatrix.current(), true).agent(policy + ",backend=windows")
                 .main(BindEveryApi.class.getName(), "server-socket").run();
         assertThat(r.exitCode).as(r.toString()).isZero();
-        assertThat(AppOutput.ports(r.stdout).get("server-socket")).isBetween(40000, 40099);
-        String token = winsimctl("lookup", "tcp", "40000", "100");
+        assertThat(AppOutput.ports(r.stdout).get("server-socket")).isBetween(24000, 24099);
+        String token = winsimctl("lookup", "tcp", "24000", "100");
         assertThat(log()).contains("token " + token + " (created (create: true))");
         // udp-block has no reservation and create: false: the lookup failure names the fix
         assertThat(log()).contains("reservation 'udp-block'", "ERROR_NOT_FOUND");
@@ -261,7 +261,7 @@ class WindowsBackendIT {
     @ParameterizedTest(name = "{0}")
     @MethodSource("jdks")
     void theAgentsJnaAndTheApplicationsOwnJnaLiveSideBySide(Jdk jdk) throws Exception {
-        winsimctl("create", "tcp", "40000", "100");
+        winsimctl("create", "tcp", "24000", "100");
         File libs = new File(System.getProperty("portres.conflictLibs", "target/conflict-libs"));
         StringBuilder cp = new StringBuilder(ForkedJvm.TEST_CLASSES);
         for (File j : libs.listFiles()) {
@@ -273,7 +273,7 @@ class WindowsBackendIT {
         assertThat(r.exitCode).as(r.toString()).isZero();
         assertThat(r.stdout).contains("jna-5.13.0.jar");
         assertThat(Integer.parseInt(r.stdout.replaceAll("(?s).*\\nbound (\\d+).*", "$1"))).as(r.toString())
-                .isBetween(40000, 40099);
+                .isBetween(24000, 24099);
         assertThat(log()).contains("through JNA ").doesNotContain("through JNA 5.13.0");
         for (String line : r.stderr.split("\n")) {
             // JDK 24+ warns when the application's own JNA loads its native library: not ours to silence
@@ -286,25 +286,25 @@ class WindowsBackendIT {
 
     @Test
     void strictModeRefusesAnUnassociatedBindInsideAPersistentBlockUnlessARuleAssociatesIt() throws Exception {
-        winsimctl("create", "tcp", "40000", "100");
+        winsimctl("create", "tcp", "24000", "100");
         String fixed = "version: 1\n"
                 + "log: { file: portres.log, events: events.jsonl }\n"
                 + "reservations:\n"
-                + "  block: { protocol: tcp, startPort: 40000, count: 100 }\n"
+                + "  block: { protocol: tcp, startPort: 24000, count: 100 }\n"
                 + "rules:\n"
-                + "  - { name: fixed, match: { port: 40005 }, reservation: block }\n";
+                + "  - { name: fixed, match: { port: 24005 }, reservation: block }\n";
         Path policy = Policies.write(dir, "policy.yaml", fixed);
         ForkedJvm.Result matched = underSimulator(JdkMatrix.current(), true, "WINSIM_STRICT", "1")
-                .agent(policy + ",backend=windows").jvmArgs("-DserverPort=40005")
+                .agent(policy + ",backend=windows").jvmArgs("-DserverPort=24005")
                 .main(BindEveryApi.class.getName()).run();
         assertThat(matched.exitCode).as(matched.toString() + log()).isZero();
         assertThat(Events.read(dir.resolve("events.jsonl"))).singleElement()
-                .satisfies(e -> assertThat(e).containsEntry("outcome", "associated").containsEntry("boundPort", 40005L));
+                .satisfies(e -> assertThat(e).containsEntry("outcome", "associated").containsEntry("boundPort", 24005L));
 
         // the same bind with no rule for it: strict Windows refuses it
-        Policies.write(dir, "policy.yaml", fixed.replace("port: 40005", "port: 40006"));
+        Policies.write(dir, "policy.yaml", fixed.replace("port: 24005", "port: 24006"));
         ForkedJvm.Result unmatched = underSimulator(JdkMatrix.current(), true, "WINSIM_STRICT", "1")
-                .agent(policy + ",backend=windows").jvmArgs("-DserverPort=40005")
+                .agent(policy + ",backend=windows").jvmArgs("-DserverPort=24005")
                 .main(BindEveryApi.class.getName()).run();
         assertThat(unmatched.exitCode).as(unmatched.toString()).isNotZero();
         assertThat(unmatched.stderr).contains("java.net.BindException");
