@@ -1,20 +1,26 @@
 package io.portres.agent.backend.windows;
 
+import io.portres.agent.backend.AssociationException;
+import io.portres.agent.backend.BindAttempt;
 import io.portres.agent.log.AgentLog;
 import io.portres.agent.log.LineSink;
 import io.portres.policy.LogLevel;
 import io.portres.policy.Policy;
 import io.portres.policy.PolicyLoader;
+import io.portres.policy.Protocol;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.FileDescriptor;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Start-up resolution of the Windows backend against a fake {@link WinApi}: no JNA, no simulator. */
 class WindowsBackendTest {
@@ -197,6 +203,33 @@ class WindowsBackendTest {
         String log = resolve(b, policy("  a: { protocol: tcp, startPort: 50000, count: 10 }\n"));
         assertThat(api.calls).isEmpty();
         assertThat(log).contains("the windows backend needs Windows", "-Dportres.windows.library=");
+    }
+
+    @Test
+    void aBindBeforeStartUpFinishesWaitsBoundedThenFailsItsAssociation() throws Exception {
+        final CountDownLatch release = new CountDownLatch(1);
+        WindowsBackend b = new WindowsBackend(new WindowsBackend.ApiLoader() {
+            @Override
+            public WinApi load(String libraryOverride) throws Exception {
+                release.await(); // JNA loading that takes longer than the bind is willing to wait
+                return new FakeApi();
+            }
+
+            @Override
+            public String how() {
+                return "the test";
+            }
+        }, null, true, 200);
+        Policy p = policy("  a: { protocol: tcp, startPort: 50000, count: 10 }\n");
+        b.start(p, new AgentLog(LogLevel.INFO, LineSink.file(dir.resolve("log.txt"), false)));
+        BindAttempt attempt = new BindAttempt();
+        attempt.reset(0, null, new FileDescriptor(), null, 0, Protocol.TCP, false);
+        attempt.setRule(p.rules().get(0));
+        long t0 = System.nanoTime();
+        assertThatThrownBy(() -> b.associate(attempt)).isInstanceOf(AssociationException.class)
+                .hasMessageContaining("the Windows backend was not ready after 200 ms");
+        assertThat((System.nanoTime() - t0) / 1000000L).isGreaterThanOrEqualTo(190L);
+        release.countDown();
     }
 
     @Test

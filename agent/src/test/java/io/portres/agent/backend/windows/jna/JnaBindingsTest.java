@@ -1,6 +1,8 @@
 package io.portres.agent.backend.windows.jna;
 
+import com.sun.jna.Library;
 import com.sun.jna.Native;
+import com.sun.jna.win32.StdCallLibrary;
 import io.portres.agent.backend.windows.WinErrors;
 import org.junit.jupiter.api.Test;
 
@@ -52,6 +54,16 @@ class JnaBindingsTest {
     void theSocketTypeIsPointerSized() {
         assertThat(new Ws2_32.SOCKET(0xFFFFFFFFL).longValue()).isEqualTo(0xFFFFFFFFL);
         assertThat(Native.getNativeSize(Ws2_32.SOCKET.class)).isEqualTo(Native.POINTER_SIZE);
+    }
+
+    @Test
+    void onlyA32BitWindowsJvmCallsTheApiAsStdcall() {
+        ClassLoader l = getClass().getClassLoader();
+        assertThat(JnaWinApi.options(true, false, l)).containsEntry(Library.OPTION_CALLING_CONVENTION,
+                StdCallLibrary.STDCALL_CONVENTION);
+        assertThat(JnaWinApi.options(true, true, l)).doesNotContainKey(Library.OPTION_CALLING_CONVENTION);
+        assertThat(JnaWinApi.options(false, true, l)).doesNotContainKey(Library.OPTION_CALLING_CONVENTION)
+                .containsEntry(Library.OPTION_CLASSLOADER, l);
     }
 
     @Test
