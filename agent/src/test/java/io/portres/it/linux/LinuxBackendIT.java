@@ -79,6 +79,12 @@ class LinuxBackendIT {
         }
         // the unmatched peers on fixed ports are untouched
         assertThat(r.stdout).doesNotContain("FAILED");
+        // the fix-it line sets the whole list: it must reserve both blocks at once, not one per line
+        String log = new String(Files.readAllBytes(dir.resolve("portres.log")), StandardCharsets.UTF_8);
+        if (log.contains("is not in net.ipv4.ip_local_reserved_ports")) {
+            assertThat(log).contains("24000-24099,25000-25099 (or set create: true and run as root)")
+                    .doesNotContain("ip_local_reserved_ports=24000-24099 (or");
+        }
     }
 
     @ParameterizedTest(name = "{0}")

@@ -73,6 +73,14 @@ public final class LinuxBackend implements ReservationBackend {
         this.log = log;
         PortRanges reserved = read(RESERVED_PORTS);
         int[] ephemeral = ephemeralRange();
+        // The sysctl sets the whole list: the fix-it line reserves every fixed block of the policy at once, keeping
+        // the entries already there (one line per block would undo the one before).
+        PortRanges wanted = reserved == null ? PortRanges.EMPTY : reserved;
+        for (Reservation r : policy.reservations()) {
+            if (r.startPort() > 0) {
+                wanted = wanted.with(r.startPort(), r.endPort());
+            }
+        }
         for (Reservation r : policy.reservations()) {
             if (r.kind() == ReservationKind.RUNTIME && r.startPort() == 0) {
                 log.warn("reservation '" + r.name() + "' (" + r.describe() + ") names no startPort: on Linux a"
@@ -98,7 +106,7 @@ public final class LinuxBackend implements ReservationBackend {
                 } catch (IOException | SecurityException e) {
                     log.warn("reservation '" + r.name() + "' (" + r.describe() + "): create: true could not add it"
                             + " to net.ipv4.ip_local_reserved_ports (" + e + "; it needs root in this network"
-                            + " namespace); add it with: sysctl -w net.ipv4.ip_local_reserved_ports=" + merged);
+                            + " namespace); add it with: sysctl -w net.ipv4.ip_local_reserved_ports=" + wanted);
                     continue;
                 }
             }
@@ -107,8 +115,7 @@ public final class LinuxBackend implements ReservationBackend {
                     + " net.ipv4.ip_local_reserved_ports" + (overlapsEphemeral ? ", and it overlaps the ephemeral"
                     + " range " + ephemeral[0] + "-" + ephemeral[1] + ": other processes' ephemeral ports may land"
                     + " in it" : "") + "; reserve it with: sysctl -w net.ipv4.ip_local_reserved_ports="
-                    + (reserved == null ? lo + "-" + hi : reserved.with(lo, hi).toString())
-                    + " (or set create: true and run as root)");
+                    + wanted + " (or set create: true and run as root)");
         }
     }
 
