@@ -6,7 +6,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Takes log lines and events off the binding thread: a bind must not wait for a disk write while it holds the
- * JDK's socket locks. One daemon thread, started on first use; a shutdown hook drains what is left.
+ * JDK's socket locks. One daemon thread, started on first use, writes everything in the order it was submitted;
+ * at JVM shutdown a hook waits (bounded) until it has written what is queued.
  */
 public final class AsyncWriter {
 
@@ -20,14 +21,15 @@ public final class AsyncWriter {
     private static final AtomicInteger UNWRITTEN = new AtomicInteger();
     private static final long SHUTDOWN_WAIT_MILLIS = 2000;
     private static volatile Thread thread;
-    private static volatile boolean shuttingDown;
+    /** Set at JVM shutdown once the queue is written: later entries are written on the submitting thread. */
+    private static volatile boolean drained;
 
     private AsyncWriter() {
     }
 
     public static void submit(Entry e) {
-        if (shuttingDown) {
-            run(e); // the drain may have finished already
+        if (drained) {
+            run(e); // the JVM is exiting and the writer has nothing left: write it here, in order
             return;
         }
         if (thread == null) {
@@ -66,7 +68,7 @@ public final class AsyncWriter {
         thread = t;
     }
 
-    /** Writes what is queued on the calling thread. */
+    /** Writes what is queued on the calling thread (only when the writer thread is stuck: order may then differ). */
     private static void drain() {
         Entry e;
         while ((e = QUEUE.poll()) != null) {
@@ -79,26 +81,32 @@ public final class AsyncWriter {
     }
 
     /**
-     * At JVM shutdown: writes what is queued, waits (bounded) for the entry the writer thread may be holding, and
-     * switches to synchronous writing for binds that still happen while the JVM exits.
+     * At JVM shutdown: waits (bounded) for the writer thread to write what is queued, then switches to synchronous
+     * writing for binds that still happen while the JVM exits.
      */
     public static void shutdown() {
-        shuttingDown = true;
         flush(SHUTDOWN_WAIT_MILLIS);
+        drained = true;
     }
 
-    /** Waits, at most {@code timeoutMillis}, until everything submitted so far is written. */
+    /**
+     * Waits, at most {@code timeoutMillis}, until everything submitted so far is written. Only the writer thread
+     * writes queued entries, so they reach the file in the order they were submitted (a second thread draining the
+     * queue could write a later entry before the one the writer is holding); if the writer is still busy at the
+     * deadline, the rest is written here.
+     */
     public static void flush(long timeoutMillis) {
         long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        drain();
         while (UNWRITTEN.get() > 0 && System.nanoTime() < end) {
-            drain();
             try {
                 Thread.sleep(1);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return;
+                break;
             }
+        }
+        if (UNWRITTEN.get() > 0) {
+            drain();
         }
     }
 
