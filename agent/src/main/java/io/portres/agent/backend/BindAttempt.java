@@ -3,6 +3,7 @@ package io.portres.agent.backend;
 import io.portres.agent.hook.JdkAccess;
 import io.portres.agent.hook.Sites;
 import io.portres.agent.match.StackCapture;
+import io.portres.policy.ClassMatcher;
 import io.portres.policy.Protocol;
 import io.portres.policy.Reservation;
 import io.portres.policy.Rule;
@@ -28,6 +29,8 @@ public final class BindAttempt {
     boolean implicit;
     Rule rule;
     private String[] frames;
+    /** False when {@link #frames} stopped early at a class condition's frame: the rest of the stack is unread. */
+    private boolean framesComplete;
     private int handle;
 
     // state kept between the hook's entry and exit
@@ -54,6 +57,7 @@ public final class BindAttempt {
         this.implicit = implicit;
         this.rule = null;
         this.frames = null;
+        this.framesComplete = false;
         this.handle = Integer.MIN_VALUE;
         this.pending = false;
         this.outcome = null;
@@ -123,10 +127,33 @@ public final class BindAttempt {
 
     /** Class names of the frames above the JDK socket code, nearest first; walked once, on first use. */
     public String[] frames() {
-        if (frames == null) {
+        if (frames == null || !framesComplete) {
             frames = StackCapture.callerFrames(MAX_FRAMES);
+            framesComplete = true;
         }
         return frames;
+    }
+
+    /**
+     * Whether a caller frame satisfies {@code classes}: walks the stack only up to the first frame that does (the
+     * usual case: the class that opens the socket is near the bind), and keeps what it walked for the caller and for
+     * the next rule's condition.
+     */
+    public boolean anyFrameMatches(ClassMatcher classes) {
+        if (frames != null) {
+            for (String cls : frames) {
+                if (classes.matches(cls)) {
+                    return true;
+                }
+            }
+            if (framesComplete) {
+                return false;
+            }
+        }
+        frames = StackCapture.callerFramesUntil(MAX_FRAMES, classes);
+        boolean stopped = frames.length > 0 && classes.matches(frames[frames.length - 1]);
+        framesComplete = !stopped;
+        return stopped;
     }
 
     /**

@@ -146,6 +146,11 @@ public final class BindDispatcher {
         public String[] frames() {
             return CURRENT.get().frames();
         }
+
+        @Override
+        public boolean anyMatches(io.portres.policy.ClassMatcher classes) {
+            return CURRENT.get().anyFrameMatches(classes);
+        }
     };
 
     private static int decide(Engine e, BindAttempt a, Rule rule) throws BindException {

@@ -1,5 +1,6 @@
 package io.portres.agent.match;
 
+import io.portres.policy.ClassMatcher;
 import io.portres.policy.Policy;
 import io.portres.policy.Protocol;
 import io.portres.policy.Rule;
@@ -22,9 +23,23 @@ import java.util.Map;
  */
 public final class PolicyMatcher {
 
-    /** Gives a candidate's class condition the caller frames; walked at most once per bind. */
+    /** Gives a candidate's class condition the caller frames. */
     public interface Frames {
+        /** Every caller frame (up to the walk's limit), nearest first. */
         String[] frames();
+
+        /**
+         * Whether a caller frame satisfies {@code classes}. The dispatcher's implementation stops walking the stack
+         * at the first frame that does, instead of walking it all.
+         */
+        default boolean anyMatches(ClassMatcher classes) {
+            for (String cls : frames()) {
+                if (classes.matches(cls)) {
+                    return true;
+                }
+            }
+            return false;
+        }
     }
 
     private static final Rule[] NONE = new Rule[0];
@@ -79,31 +94,16 @@ public final class PolicyMatcher {
     }
 
     private static Rule first(Rule[] candidates, InetAddress address, Frames frames) {
-        String[] stack = null;
         for (Rule r : candidates) {
             if (!r.address().matches(address)) {
                 continue;
             }
-            if (r.classes() != null) {
-                if (stack == null) {
-                    stack = frames.frames();
-                }
-                if (!anyFrameMatches(r, stack)) {
-                    continue;
-                }
+            if (r.classes() != null && !frames.anyMatches(r.classes())) {
+                continue;
             }
             return r;
         }
         return null;
-    }
-
-    private static boolean anyFrameMatches(Rule r, String[] stack) {
-        for (String cls : stack) {
-            if (r.classes().matches(cls)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private PortTable table(Protocol p) {

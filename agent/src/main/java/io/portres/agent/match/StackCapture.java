@@ -1,5 +1,7 @@
 package io.portres.agent.match;
 
+import io.portres.policy.ClassMatcher;
+
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -46,6 +48,14 @@ public final class StackCapture {
 
     /** At most {@code max} class names of frames above the socket code and the agent, nearest first. */
     public static String[] callerFrames(int max) {
+        return callerFramesUntil(max, null);
+    }
+
+    /**
+     * Like {@link #callerFrames}, but stops after the first frame that {@code stop} matches (then the last element
+     * is that frame), so that a class condition met near the bind does not read the whole stack.
+     */
+    public static String[] callerFramesUntil(int max, ClassMatcher stop) {
         Throwable t = new Throwable();
         if (DEPTH != null) {
             try {
@@ -56,6 +66,9 @@ public final class StackCapture {
                     String cls = ((StackTraceElement) ELEMENT.invokeExact(ACCESS, t, i)).getClassName();
                     if (n > 0 || !SocketCode.isSocketOrAgentFrame(cls)) {
                         out[n++] = cls;
+                        if (stop != null && stop.matches(cls)) {
+                            break;
+                        }
                     }
                 }
                 return trim(out, n);
@@ -70,6 +83,9 @@ public final class StackCapture {
             String cls = all[i].getClassName();
             if (n > 0 || !SocketCode.isSocketOrAgentFrame(cls)) {
                 out[n++] = cls;
+                if (stop != null && stop.matches(cls)) {
+                    break;
+                }
             }
         }
         return trim(out, n);

@@ -1,5 +1,7 @@
 package io.portres.agent.match;
 
+import io.portres.policy.ClassMatcher;
+
 import java.util.Iterator;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -15,7 +17,15 @@ public final class StackCapture {
     private StackCapture() {
     }
 
-    public static String[] callerFrames(final int max) {
+    public static String[] callerFrames(int max) {
+        return callerFramesUntil(max, null);
+    }
+
+    /**
+     * Like {@link #callerFrames}, but stops after the first frame that {@code stop} matches (then the last element
+     * is that frame), so that a class condition met near the bind does not walk the whole stack.
+     */
+    public static String[] callerFramesUntil(final int max, final ClassMatcher stop) {
         return WALKER.walk(new Function<Stream<StackWalker.StackFrame>, String[]>() {
             @Override
             public String[] apply(Stream<StackWalker.StackFrame> frames) {
@@ -26,6 +36,9 @@ public final class StackCapture {
                     String cls = it.next().getClassName();
                     if (n > 0 || !SocketCode.isSocketOrAgentFrame(cls)) {
                         out[n++] = cls;
+                        if (stop != null && stop.matches(cls)) {
+                            break;
+                        }
                     }
                 }
                 if (n == max) {

@@ -21,10 +21,14 @@ class PolicyMatcherTest {
                 + "rules:\n" + rules, "test.yaml", null);
     }
 
-    /** Counts how often the matcher asks for the stack. */
+    /**
+     * Counts how often the matcher consults the stack for a class condition; the frames are "walked" once and kept,
+     * as BindAttempt keeps them.
+     */
     static final class CountingFrames implements PolicyMatcher.Frames {
         final String[] frames;
         int walks;
+        int consults;
 
         CountingFrames(String... frames) {
             this.frames = frames;
@@ -32,8 +36,14 @@ class PolicyMatcherTest {
 
         @Override
         public String[] frames() {
-            walks++;
             return frames;
+        }
+
+        @Override
+        public boolean anyMatches(io.portres.policy.ClassMatcher classes) {
+            walks = 1;
+            consults++;
+            return PolicyMatcher.Frames.super.anyMatches(classes);
         }
     }
 
@@ -84,6 +94,7 @@ class PolicyMatcherTest {
         CountingFrames rmi = new CountingFrames("sun.rmi.transport.tcp.TCPEndpoint", "app.Main");
         assertThat(m.match(Protocol.TCP, ip("0.0.0.0"), 0, rmi).name()).isEqualTo("rmi");
         assertThat(rmi.walks).isEqualTo(1);
+        assertThat(rmi.consults).as("each class-conditioned candidate in order, until one matches").isEqualTo(2);
         CountingFrames deep = new CountingFrames("a.B", "c.D", "org.apache.catalina.startup.Catalina");
         assertThat(m.match(Protocol.TCP, ip("0.0.0.0"), 0, deep).name()).as("any frame above the socket code")
                 .isEqualTo("tomcat");
