@@ -13,7 +13,11 @@ import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.File;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -85,7 +89,12 @@ class CliIT {
     @EnabledOnOs(OS.LINUX)
     void withoutRootCreatingAReservationSaysHow() throws Exception {
         Assumptions.assumeTrue(new File("/usr/bin/setpriv").canExecute(), "setpriv (util-linux) is needed");
-        // as nobody, so that the kernel refuses the write and the host's setting is never changed
+        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "switching to nobody needs root");
+        // as nobody, so that the kernel refuses the write and the host's setting is never changed; nobody must be
+        // able to read the jar wherever the checkout is
+        Path jar = Files.createTempFile("portres-cli-", ".jar");
+        Files.copy(Paths.get(JAR), jar, StandardCopyOption.REPLACE_EXISTING);
+        Files.setPosixFilePermissions(jar, PosixFilePermissions.fromString("rw-r--r--"));
         List<String> asNobody = new ArrayList<String>();
         asNobody.add("/usr/bin/setpriv");
         asNobody.add("--reuid=65534");
@@ -94,7 +103,7 @@ class CliIT {
         ProcessBuilder pb = new ProcessBuilder(asNobody);
         pb.command().add(JdkMatrix.current().java);
         pb.command().add("-jar");
-        pb.command().add(JAR);
+        pb.command().add(jar.toString());
         pb.command().add("reservations");
         pb.command().add("create");
         pb.command().add("--start");
@@ -104,7 +113,9 @@ class CliIT {
         pb.directory(new File("/"));
         Process p = pb.redirectErrorStream(true).start();
         String out = AppOutput.readAll(p.getInputStream());
-        assertThat(p.waitFor()).as(out).isEqualTo(2);
+        int status = p.waitFor();
+        Files.delete(jar);
+        assertThat(status).as(out).isEqualTo(2);
         assertThat(out).contains("needs root in this network namespace",
                 "sudo sysctl -w net.ipv4.ip_local_reserved_ports=");
     }
