@@ -100,9 +100,11 @@ class EveryApiIT {
         }
         assertThat(implicit).as("implicit TCP binds (Socket.connect, SocketChannel.open(remote))\n" + events)
                 .isEqualTo(2);
-        // the peers on fixed ports 39001/39002 are not wildcard binds and must not be matched
-        assertThat(find(events, 39001)).isNull();
-        assertThat(find(events, 39002)).isNull();
+        // the peers on fixed ports 39001/39002 are not wildcard binds and must not be matched (checked by the
+        // requested port: the kernel may hand 39001 or 39002 to a wildcard bind of the other protocol)
+        for (Map<String, Object> e : events) {
+            assertThat(e.get("port")).as(e.toString()).isIn(0L);
+        }
     }
 
     private static Map<String, Object> find(List<Map<String, Object>> events, int boundPort) {
