@@ -39,12 +39,13 @@ public final class BindEveryApi {
 
     public static void main(String[] args) throws Exception {
         String[] apis = args.length == 1 && args[0].equals("all") ? ALL : args;
-        // Peers for the implicit binds: a UDP sink and a TCP listener on fixed ports outside the test policies.
+        // Peers for the implicit binds: a UDP sink and a TCP listener on fixed ports outside the test policies, below
+        // the ephemeral range so that no other socket holds them.
         DatagramSocket sink = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(),
-                Integer.getInteger("sinkPort", 39001)));
+                Integer.getInteger("sinkPort", 23001)));
         OPEN.add(sink);
         udpSink = (InetSocketAddress) sink.getLocalSocketAddress();
-        ServerSocket server = new ServerSocket(Integer.getInteger("serverPort", 39002), 50,
+        ServerSocket server = new ServerSocket(Integer.getInteger("serverPort", 23002), 50,
                 InetAddress.getLoopbackAddress());
         OPEN.add(server);
         tcpServer = (InetSocketAddress) server.getLocalSocketAddress();

@@ -140,16 +140,16 @@ class LinuxBackendIT {
                 + "reservations:\n"
                 + "  block: { protocol: tcp, startPort: 24000, count: 10 }\n"
                 + "rules:\n"
-                + "  - { name: fixed, match: { port: 39002 }, reservation: block }\n");
+                + "  - { name: fixed, match: { port: 23002 }, reservation: block }\n");
         ForkedJvm.Result r = ForkedJvm.on(JdkMatrix.current()).agent(policy.toString()).workDir(dir.toFile())
                 .main(BindEveryApi.class.getName(), "server-socket").run();
         assertThat(r.exitCode).as(r.toString()).isZero();
         List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
         assertThat(events).hasSize(1);
-        assertThat(events.get(0)).containsEntry("boundPort", 39002L).containsEntry("outcome", "associated");
+        assertThat(events.get(0)).containsEntry("boundPort", 23002L).containsEntry("outcome", "associated");
         String log = new String(Files.readAllBytes(dir.resolve("portres.log")), StandardCharsets.UTF_8);
-        assertThat(log).contains("rules[0].match.port: port 39002 is outside reservation 'block'")
-                .contains("a bind to port 39002 is outside reservation 'block' (tcp 24000-24009); it goes through"
+        assertThat(log).contains("rules[0].match.port: port 23002 is outside reservation 'block'")
+                .contains("a bind to port 23002 is outside reservation 'block' (tcp 24000-24009); it goes through"
                         + " unchanged");
     }
 
