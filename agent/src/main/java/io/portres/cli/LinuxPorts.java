@@ -51,11 +51,6 @@ final class LinuxPorts {
         }
     }
 
-    /** True when this process may change the list: root (it must also own the network namespace). */
-    boolean canWrite() {
-        return host.euid == 0;
-    }
-
     /**
      * Replaces the list (the kernel has no add or remove: writing sets the whole list), then reads it back.
      *

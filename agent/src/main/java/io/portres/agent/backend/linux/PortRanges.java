@@ -65,15 +65,6 @@ public final class PortRanges {
         return ports.isEmpty();
     }
 
-    /** Number of ports in the set. */
-    public int size() {
-        return ports.cardinality();
-    }
-
-    public boolean contains(int port) {
-        return ports.get(port);
-    }
-
     /** Whether every port of {@code lo..hi} is in the set. */
     public boolean covers(int lo, int hi) {
         return ports.nextClearBit(lo) > hi;
@@ -94,20 +85,6 @@ public final class PortRanges {
     public PortRanges without(int lo, int hi) {
         BitSet bits = (BitSet) ports.clone();
         bits.clear(lo, hi + 1);
-        return new PortRanges(bits);
-    }
-
-    /** The ports of this set within {@code lo..hi}. */
-    public PortRanges within(int lo, int hi) {
-        BitSet bits = ports.get(0, hi + 1);
-        bits.clear(0, lo);
-        return new PortRanges(bits);
-    }
-
-    /** The ports of this set that are not in {@code other}. */
-    public PortRanges minus(PortRanges other) {
-        BitSet bits = (BitSet) ports.clone();
-        bits.andNot(other.ports);
         return new PortRanges(bits);
     }
 

@@ -21,15 +21,12 @@ class PortRangesTest {
     }
 
     @Test
-    void removesAndIntersectsBlocks() {
+    void removesBlocksAndTellsOverlaps() {
         PortRanges r = PortRanges.parse("8080,50000-50099");
         assertThat(r.without(50000, 50049).toString()).isEqualTo("8080,50050-50099");
         assertThat(r.without(1, 2)).isEqualTo(r);
-        assertThat(r.within(50090, 60000).toString()).isEqualTo("50090-50099");
         assertThat(r.overlaps(50099, 50200)).isTrue();
         assertThat(r.overlaps(8081, 49999)).isFalse();
-        assertThat(r.minus(PortRanges.of(50000, 50099)).toString()).isEqualTo("8080");
-        assertThat(r.size()).isEqualTo(101);
         assertThat(r.ranges()).hasSize(2);
     }
 
