@@ -1,8 +1,8 @@
 package io.portres.cli;
 
+import io.portres.agent.Streams;
 import io.portres.policy.Protocol;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.Charset;
@@ -108,11 +108,6 @@ final class Netsh {
     }
 
     private static String read(InputStream in) throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        byte[] buf = new byte[4096];
-        for (int n; (n = in.read(buf)) > 0; ) {
-            b.write(buf, 0, n);
-        }
-        return new String(b.toByteArray(), Charset.defaultCharset());
+        return new String(Streams.readAll(in), Charset.defaultCharset());
     }
 }

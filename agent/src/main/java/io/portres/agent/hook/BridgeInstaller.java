@@ -1,6 +1,7 @@
 package io.portres.agent.hook;
 
-import java.io.ByteArrayOutputStream;
+import io.portres.agent.Streams;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.instrument.Instrumentation;
@@ -128,15 +129,6 @@ public final class BridgeInstaller {
         if (in == null) {
             throw new IOException("missing " + name + " in the agent jar");
         }
-        try {
-            ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
-            byte[] buf = new byte[4096];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                out.write(buf, 0, n);
-            }
-            return out.toByteArray();
-        } finally {
-            in.close();
-        }
+        return Streams.readAll(in);
     }
 }

@@ -1,5 +1,6 @@
 package io.portres.agent.backend.linux;
 
+import io.portres.agent.Streams;
 import io.portres.agent.backend.AssociationException;
 import io.portres.agent.backend.BindAttempt;
 import io.portres.agent.backend.ReservationBackend;
@@ -257,21 +258,8 @@ public final class LinuxBackend implements ReservationBackend {
         }
     }
 
-    /**
-     * Reads a /proc file to its end. Not {@code Files.readAllBytes}: /proc files report a size of 0, and JDK 17's
-     * readAllBytes then returns only the first byte of {@code ip_local_reserved_ports}.
-     */
+    /** Reads a /proc file to its end ({@link Streams#readAll}: not {@code Files.readAllBytes}, see there). */
     public static String readProc(Path file) throws IOException {
-        java.io.InputStream in = new java.io.FileInputStream(file.toFile());
-        try {
-            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(256);
-            byte[] buf = new byte[4096];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                out.write(buf, 0, n);
-            }
-            return new String(out.toByteArray(), StandardCharsets.US_ASCII);
-        } finally {
-            in.close();
-        }
+        return new String(Streams.readAll(new java.io.FileInputStream(file.toFile())), StandardCharsets.US_ASCII);
     }
 }

@@ -1,6 +1,7 @@
 package io.portres.agent.backend.windows;
 
-import java.io.ByteArrayOutputStream;
+import io.portres.agent.Streams;
+
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -113,16 +114,7 @@ final class JnaArchive {
         if (in == null) {
             return null;
         }
-        try {
-            ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
-            byte[] buf = new byte[8192];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                out.write(buf, 0, n);
-            }
-            return out.toByteArray();
-        } finally {
-            in.close();
-        }
+        return Streams.readAll(in);
     }
 
     /** Creates the JNA side of {@link WinApi} in {@code loader}: loads JNA, its native library and the DLLs. */
