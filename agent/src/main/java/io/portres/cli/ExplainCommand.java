@@ -171,13 +171,8 @@ final class ExplainCommand implements Callable<Integer> {
     }
 
     private static String whyNotClasses(Rule r, String[] stack) {
-        if (r.classes() == null) {
+        if (r.classes() == null || r.classes().matchesAny(stack)) {
             return null;
-        }
-        for (String c : stack) {
-            if (r.classes().matches(c)) {
-                return null;
-            }
         }
         return stack.length == 0 ? "it needs a calling class matching " + r.classes().patterns() + " (give --class)"
                 : "no calling class matches " + r.classes().patterns();

@@ -90,6 +90,16 @@ public final class ClassMatcher {
     return false;
   }
 
+  /** Whether any of {@code binaryClassNames} (the frames of a stack, say) matches. No allocation. */
+  public boolean matchesAny(String[] binaryClassNames) {
+    for (String c : binaryClassNames) {
+      if (matches(c)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** The patterns as written, in order. */
   public List<String> patterns() {
     return patterns;

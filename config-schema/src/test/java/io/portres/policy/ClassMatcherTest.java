@@ -71,6 +71,9 @@ class ClassMatcherTest {
     assertThat(m.matches("x.y.HttpServer")).isTrue();
     assertThat(m.matches("java.net.ServerSocket")).isFalse();
     assertThat(m.patterns()).containsExactly("sun.rmi.**", "javax.management.remote.**", "a.Exact", "**.*Server");
+    assertThat(m.matchesAny(new String[] {"java.lang.Thread", "a.Exact"})).isTrue();
+    assertThat(m.matchesAny(new String[] {"java.lang.Thread", "java.net.ServerSocket"})).isFalse();
+    assertThat(m.matchesAny(new String[0])).isFalse();
   }
 
   @Test

@@ -141,10 +141,8 @@ public final class BindAttempt {
      */
     public boolean anyFrameMatches(ClassMatcher classes) {
         if (frames != null) {
-            for (String cls : frames) {
-                if (classes.matches(cls)) {
-                    return true;
-                }
+            if (classes.matchesAny(frames)) {
+                return true;
             }
             if (framesComplete) {
                 return false;

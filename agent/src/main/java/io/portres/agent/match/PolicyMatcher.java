@@ -33,12 +33,7 @@ public final class PolicyMatcher {
          * at the first frame that does, instead of walking it all.
          */
         default boolean anyMatches(ClassMatcher classes) {
-            for (String cls : frames()) {
-                if (classes.matches(cls)) {
-                    return true;
-                }
-            }
-            return false;
+            return classes.matchesAny(frames());
         }
     }
 
