@@ -4,6 +4,7 @@ import io.portres.policy.Policy;
 import io.portres.policy.PolicyException;
 import io.portres.policy.PolicyLoader;
 import io.portres.policy.Problem;
+import io.portres.policy.Protocol;
 import io.portres.policy.Reservation;
 import io.portres.policy.ReservationKind;
 import picocli.CommandLine.Command;
@@ -17,6 +18,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,6 +45,8 @@ final class DoctorCommand implements Callable<Integer> {
 
     private final Main.Context ctx;
     private final List<Map<String, Object>> checks = new ArrayList<Map<String, Object>>();
+    /** The socket tables, read once per protocol. */
+    private final Map<Protocol, BitSet> portsInUse = new EnumMap<Protocol, BitSet>(Protocol.class);
 
     DoctorCommand(Main.Context ctx) {
         this.ctx = ctx;
@@ -185,7 +189,11 @@ final class DoctorCommand implements Callable<Integer> {
         }
         if ("linux".equals(os.os())) {
             try {
-                BitSet used = new LinuxPorts(ctx.host).portsInUse(r.protocol());
+                BitSet used = portsInUse.get(r.protocol());
+                if (used == null) {
+                    used = new LinuxPorts(ctx.host).portsInUse(r.protocol());
+                    portsInUse.put(r.protocol(), used);
+                }
                 BitSet inBlock = used.get(r.startPort(), r.endPort() + 1);
                 if (!inBlock.isEmpty()) {
                     StringBuilder ports = new StringBuilder();

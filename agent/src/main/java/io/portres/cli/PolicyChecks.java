@@ -6,12 +6,15 @@ import io.portres.policy.ClassMatcher;
 import io.portres.policy.Policy;
 import io.portres.policy.PortSet;
 import io.portres.policy.Problem;
+import io.portres.policy.Protocol;
 import io.portres.policy.Reservation;
 import io.portres.policy.ReservationKind;
 import io.portres.policy.Rule;
 
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The checks {@code validate} and {@code doctor} make beyond the loader's: rules that can never match, and
@@ -112,15 +115,23 @@ final class PolicyChecks {
      */
     static List<Problem> againstMachine(Policy policy, OsReservations os) throws CliException {
         List<Problem> out = new ArrayList<Problem>();
+        // read once per protocol: on Windows each list is a netsh run plus a lookup per persistent block
+        Map<Protocol, List<OsReservations.Block>> lists = new EnumMap<Protocol, List<OsReservations.Block>>(
+                Protocol.class);
+        Map<Protocol, int[]> dynamicRanges = new EnumMap<Protocol, int[]>(Protocol.class);
         for (Reservation r : policy.reservations()) {
             if (r.kind() == ReservationKind.RUNTIME && r.startPort() == 0) {
                 continue; // any free block: nothing fixed to check
+            }
+            if (!lists.containsKey(r.protocol())) {
+                lists.put(r.protocol(), os.list(r.protocol()));
+                dynamicRanges.put(r.protocol(), os.dynamicRange(r.protocol()));
             }
             String path = "reservations." + r.name();
             String head = "reservation '" + r.name() + "' (" + r.describe() + ")";
             int lo = r.startPort();
             int hi = r.endPort();
-            List<OsReservations.Block> blocks = os.list(r.protocol());
+            List<OsReservations.Block> blocks = lists.get(r.protocol());
             boolean reserved = false;
             int reservedPorts = 0;
             for (OsReservations.Block b : blocks) {
@@ -143,7 +154,7 @@ final class PolicyChecks {
                         + " (" + reservedPorts + " of " + r.count() + " ports): another entry covers part of it;"
                         + " reserve the whole block with: " + os.reserveCommand(policy, r)));
             }
-            int[] dyn = os.dynamicRange(r.protocol());
+            int[] dyn = dynamicRanges.get(r.protocol());
             if (!reserved && dyn != null && lo <= dyn[1] && hi >= dyn[0]) {
                 out.add(warning(policy, r.line(), path, head + " lies inside this machine's " + ("linux".equals(os.os())
                         ? "ephemeral port range " + dyn[0] + "-" + dyn[1] + " (" + LinuxPorts.RANGE_SYSCTL + ")"
