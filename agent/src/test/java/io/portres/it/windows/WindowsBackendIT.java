@@ -54,10 +54,11 @@ class WindowsBackendIT {
         return JdkMatrix.jdks();
     }
 
-    /** A JVM under the simulator, with its store in the test's folder. */
-    ForkedJvm underSimulator(Jdk jdk, boolean elevated, String... extraEnv) {
+    /** A JVM under the simulator: the agent on {@code policy}, windows backend, the store in the test folder. */
+    ForkedJvm underSimulator(Jdk jdk, boolean elevated, Path policy, String... extraEnv) {
         ForkedJvm jvm = ForkedJvm.on(jdk).jvmArgs("-Xverify:all",
                         "-Dportres.windows.library=" + LIBRARY.getPath())
+                .agent(policy + ",backend=windows")
                 .workDir(dir.toFile())
                 .env("LD_PRELOAD", LIBRARY.getPath())
                 .env("WINSIM_STORE", store())
@@ -104,7 +105,7 @@ class WindowsBackendIT {
         String tcpToken = winsimctl("create", "tcp", "24000", "100");
         String udpToken = winsimctl("create", "udp", "25000", "100");
         Path policy = Policies.write(dir, "policy.yaml", policy("fail", TCP_PERSISTENT, UDP_PERSISTENT));
-        ForkedJvm.Result r = underSimulator(jdk, true).agent(policy + ",backend=windows")
+        ForkedJvm.Result r = underSimulator(jdk, true, policy)
                 .main(BindEveryApi.class.getName(), "all").run();
         assertThat(r.exitCode).as(r.toString()).isZero();
         // JDK 24+ would print "restricted method" warnings here if the agent's JNA module lacked native access
@@ -140,7 +141,7 @@ class WindowsBackendIT {
         Path policy = Policies.write(dir, "policy.yaml", policy("fail",
                 "{ protocol: tcp, kind: runtime, count: 16 }", "{ protocol: udp, kind: runtime, startPort: 45000,"
                         + " count: 8 }"));
-        ForkedJvm.Result r = underSimulator(jdk, false).agent(policy + ",backend=windows")
+        ForkedJvm.Result r = underSimulator(jdk, false, policy)
                 .main(BindEveryApi.class.getName(), "server-socket", "server-socket-channel", "datagram-socket",
                         "datagram-channel").run();
         assertThat(r.exitCode).as(r.toString() + log()).isZero();
@@ -164,7 +165,7 @@ class WindowsBackendIT {
         winsimctl("create", "tcp", "24000", "2");
         Path policy = Policies.write(dir, "policy.yaml", policy("fail",
                 "{ protocol: tcp, startPort: 24000, count: 2 }", UDP_PERSISTENT));
-        ForkedJvm.Result r = underSimulator(JdkMatrix.current(), true).agent(policy + ",backend=windows")
+        ForkedJvm.Result r = underSimulator(JdkMatrix.current(), true, policy)
                 .main(BindEveryApi.class.getName(), "server-socket", "server-socket", "server-socket").run();
         assertThat(r.exitCode).as(r.toString()).isEqualTo(3);
         assertThat(r.stdout).containsPattern("server-socket 2400[01]\nserver-socket 2400[01]\n")
@@ -182,7 +183,7 @@ class WindowsBackendIT {
     void aNonElevatedProcessFailsThePersistentAssociationUnderFail() throws Exception {
         winsimctl("create", "tcp", "24000", "100");
         Path policy = Policies.write(dir, "policy.yaml", policy("fail", TCP_PERSISTENT, UDP_PERSISTENT));
-        ForkedJvm.Result r = underSimulator(JdkMatrix.current(), false).agent(policy + ",backend=windows")
+        ForkedJvm.Result r = underSimulator(JdkMatrix.current(), false, policy)
                 .main(BindEveryApi.class.getName(), "server-socket").run();
         assertThat(r.exitCode).as(r.toString()).isEqualTo(3);
         assertThat(r.stdout).contains("server-socket FAILED java.net.BindException: portres: rule 'tcp-wildcard'"
@@ -200,7 +201,7 @@ class WindowsBackendIT {
     void aNonElevatedProcessBindsAsRequestedUnderContinue() throws Exception {
         winsimctl("create", "tcp", "24000", "100");
         Path policy = Policies.write(dir, "policy.yaml", policy("continue", TCP_PERSISTENT, UDP_PERSISTENT));
-        ForkedJvm.Result r = underSimulator(JdkMatrix.current(), false).agent(policy + ",backend=windows")
+        ForkedJvm.Result r = underSimulator(JdkMatrix.current(), false, policy)
                 .main(BindEveryApi.class.getName(), "server-socket", "server-socket").run();
         assertThat(r.exitCode).as(r.toString()).isZero();
         for (int port : AppOutput.ports(r.stdout).values()) {
@@ -217,7 +218,7 @@ class WindowsBackendIT {
         winsimctl("create", "tcp", "24000", "100");
         Path policy = Policies.write(dir, "policy.yaml", policy("fail",
                 "{ protocol: tcp, startPort: 24000, count: 100, token: \"0x0123456789ABCDEF\" }", UDP_PERSISTENT));
-        ForkedJvm.Result r = underSimulator(JdkMatrix.current(), true).agent(policy + ",backend=windows")
+        ForkedJvm.Result r = underSimulator(JdkMatrix.current(), true, policy)
                 .main(BindEveryApi.class.getName(), "server-socket").run();
         assertThat(r.exitCode).as(r.toString()).isEqualTo(3);
         assertThat(r.stdout).contains("WSAEINVAL (10022)", "0x0123456789ABCDEF");
@@ -230,13 +231,13 @@ class WindowsBackendIT {
     void afterARebootTheAgentFindsTheNewTokenByLookup() throws Exception {
         String before = winsimctl("create", "tcp", "24000", "100");
         Path policy = Policies.write(dir, "policy.yaml", policy("fail", TCP_PERSISTENT, UDP_PERSISTENT));
-        ForkedJvm.Result first = underSimulator(JdkMatrix.current(), true).agent(policy + ",backend=windows")
+        ForkedJvm.Result first = underSimulator(JdkMatrix.current(), true, policy)
                 .main(BindEveryApi.class.getName(), "server-socket").run();
         assertThat(first.exitCode).as(first.toString()).isZero();
         winsimctl("reboot");
         String after = winsimctl("lookup", "tcp", "24000", "100");
         assertThat(after).isNotEqualTo(before);
-        ForkedJvm.Result second = underSimulator(JdkMatrix.current(), true).agent(policy + ",backend=windows")
+        ForkedJvm.Result second = underSimulator(JdkMatrix.current(), true, policy)
                 .main(BindEveryApi.class.getName(), "server-socket").run();
         assertThat(second.exitCode).as(second.toString()).isZero();
         assertThat(AppOutput.ports(second.stdout).get("server-socket")).isBetween(24000, 24099);
@@ -248,7 +249,7 @@ class WindowsBackendIT {
     void createTrueMakesAMissingPersistentReservation() throws Exception {
         Path policy = Policies.write(dir, "policy.yaml", policy("fail",
                 "{ protocol: tcp, startPort: 24000, count: 100, create: true }", UDP_PERSISTENT));
-        ForkedJvm.Result r = underSimulator(JdkMatrix.current(), true).agent(policy + ",backend=windows")
+        ForkedJvm.Result r = underSimulator(JdkMatrix.current(), true, policy)
                 .main(BindEveryApi.class.getName(), "server-socket").run();
         assertThat(r.exitCode).as(r.toString()).isZero();
         assertThat(AppOutput.ports(r.stdout).get("server-socket")).isBetween(24000, 24099);
@@ -268,7 +269,7 @@ class WindowsBackendIT {
             cp.append(File.pathSeparator).append(j.getAbsolutePath());
         }
         Path policy = Policies.write(dir, "policy.yaml", policy("fail", TCP_PERSISTENT, UDP_PERSISTENT));
-        ForkedJvm.Result r = underSimulator(jdk, true).classpath(cp.toString()).agent(policy + ",backend=windows")
+        ForkedJvm.Result r = underSimulator(jdk, true, policy).classpath(cp.toString())
                 .main(ConflictingLibraries.class.getName()).run();
         assertThat(r.exitCode).as(r.toString()).isZero();
         assertThat(r.stdout).contains("jna-5.13.0.jar");
@@ -294,17 +295,18 @@ class WindowsBackendIT {
                 + "rules:\n"
                 + "  - { name: fixed, match: { port: 24005 }, reservation: block }\n";
         Path policy = Policies.write(dir, "policy.yaml", fixed);
-        ForkedJvm.Result matched = underSimulator(JdkMatrix.current(), true, "WINSIM_STRICT", "1")
-                .agent(policy + ",backend=windows").jvmArgs("-DserverPort=24005")
+        ForkedJvm.Result matched = underSimulator(JdkMatrix.current(), true, policy, "WINSIM_STRICT", "1")
+                .jvmArgs("-DserverPort=24005")
                 .main(BindEveryApi.class.getName()).run();
         assertThat(matched.exitCode).as(matched.toString() + log()).isZero();
         assertThat(Events.read(dir.resolve("events.jsonl"))).singleElement()
-                .satisfies(e -> assertThat(e).containsEntry("outcome", "associated").containsEntry("boundPort", 24005L));
+                .satisfies(e -> assertThat(e).containsEntry("outcome", "associated")
+                        .containsEntry("boundPort", 24005L));
 
         // the same bind with no rule for it: strict Windows refuses it
         Policies.write(dir, "policy.yaml", fixed.replace("port: 24005", "port: 24006"));
-        ForkedJvm.Result unmatched = underSimulator(JdkMatrix.current(), true, "WINSIM_STRICT", "1")
-                .agent(policy + ",backend=windows").jvmArgs("-DserverPort=24005")
+        ForkedJvm.Result unmatched = underSimulator(JdkMatrix.current(), true, policy, "WINSIM_STRICT", "1")
+                .jvmArgs("-DserverPort=24005")
                 .main(BindEveryApi.class.getName()).run();
         assertThat(unmatched.exitCode).as(unmatched.toString()).isNotZero();
         assertThat(unmatched.stderr).contains("java.net.BindException");
