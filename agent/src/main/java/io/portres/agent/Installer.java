@@ -123,7 +123,7 @@ public final class Installer {
             log.error("cannot connect to the JDK's socket classes, the agent is inactive: " + t);
             return "bridge: " + t;
         }
-        setUdpAutoBind(bridge, policy);
+        publishPolicy(bridge, policy);
         BindTransformer transformer = BindTransformer.forAllHookPoints();
         inst.addTransformer(transformer, true);
         retransformLoaded(inst, transformer, log);
@@ -155,7 +155,7 @@ public final class Installer {
                     log.warn(w.toString());
                 }
                 choice.backend.start(policy, log);
-                setUdpAutoBind(bridge, policy);
+                publishPolicy(bridge, policy);
                 return new Engine(policy, choice.backend, log, events);
             }
         };
@@ -266,19 +266,44 @@ public final class Installer {
         return count; // not reached
     }
 
-    /** JDK 8/11 DatagramChannels bind inside send/connect; make that explicit only when a UDP rule could care. */
-    private static void setUdpAutoBind(Class<?> bridge, Policy policy) {
-        boolean wanted = false;
+    /**
+     * What the bridge decides alone, before the agent is ready and on every bind after: the ports some rule admits
+     * (a bind to any other port returns at once), and whether JDK 8/11 DatagramChannels, which bind inside
+     * send/connect, should bind explicitly first (only when a UDP rule could care).
+     */
+    static void publishPolicy(Class<?> bridge, Policy policy) {
+        boolean udpAutoBind = false;
         for (Rule r : policy.rules()) {
             if (r.protocol() == Protocol.UDP && (r.ports() == null || r.ports().contains(0))) {
-                wanted = true;
+                udpAutoBind = true;
             }
         }
         try {
-            bridge.getField("udpAutoBind").setBoolean(null, wanted);
+            bridge.getField("udpAutoBind").setBoolean(null, udpAutoBind);
+            bridge.getField("candidatePorts").set(null, candidatePorts(policy));
         } catch (Throwable ignored) {
-            // the field is ours; this cannot fail short of a broken build
+            // the fields are ours; this cannot fail short of a broken build
         }
+    }
+
+    /** One bit per port that some rule's {@code port} admits, and bit 65536 for implicit rules; null: any port. */
+    static long[] candidatePorts(Policy policy) {
+        long[] bits = new long[65536 / 64 + 1];
+        for (Rule r : policy.rules()) {
+            if (r.ports() == null) {
+                return null; // a rule by class alone: every port is a candidate
+            }
+            int[] ranges = r.ports().ranges();
+            for (int i = 0; i < ranges.length; i += 2) {
+                for (int port = ranges[i]; port <= ranges[i + 1]; port++) {
+                    bits[port >>> 6] |= 1L << port;
+                }
+            }
+            if (r.implicit()) {
+                bits[65536 >>> 6] |= 1L << 65536;
+            }
+        }
+        return bits;
     }
 
     /** Classes loaded before the agent (JMX agent, an attach, another agent) are rewritten in place. */

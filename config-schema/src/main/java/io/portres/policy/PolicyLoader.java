@@ -1,15 +1,16 @@
 package io.portres.policy;
 
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.FileInputStream;
+import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileSystemException;
-import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
@@ -102,15 +103,37 @@ public final class PolicyLoader {
 
   // ---------------------------------------------------------------------------------------------- reading
 
+  private static byte[] readAll(File f) throws IOException {
+    InputStream in = new FileInputStream(f);
+    try {
+      ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(f.length() + 1, MAX_SIZE + 1));
+      byte[] buf = new byte[8192];
+      for (int n; (n = in.read(buf)) > 0; ) {
+        out.write(buf, 0, n);
+        if (out.size() > MAX_SIZE) {
+          throw new IOException("it is larger than 1 MiB");
+        }
+      }
+      return out.toByteArray();
+    } finally {
+      in.close();
+    }
+  }
+
   private String read(Path file) {
+    // java.io rather than java.nio.file.Files: the agent reads the policy in premain, and Files' channel classes
+    // would be loaded for this one read (about 1 ms of every start).
     String reason;
     try {
-      if (Files.isDirectory(file)) {
+      File f = file.toFile();
+      if (f.isDirectory()) {
         reason = "it is a directory";
-      } else if (Files.size(file) > MAX_SIZE) {
+      } else if (!f.exists()) {
+        reason = "file not found";
+      } else if (f.length() > MAX_SIZE) {
         reason = "it is larger than 1 MiB";
       } else {
-        byte[] bytes = Files.readAllBytes(file);
+        byte[] bytes = readAll(f);
         try {
           return StandardCharsets.UTF_8.newDecoder()
               .onMalformedInput(CodingErrorAction.REPORT)
@@ -121,16 +144,16 @@ public final class PolicyLoader {
           reason = "it is not UTF-8 text";
         }
       }
-    } catch (NoSuchFileException e) {
-      reason = "file not found";
-    } catch (AccessDeniedException e) {
-      reason = "permission denied";
-    } catch (FileSystemException e) {
-      reason = e.getReason() != null ? e.getReason() : e.toString();
+    } catch (FileNotFoundException e) { // java.io's word for both "missing" and "not allowed"
+      String m = String.valueOf(e.getMessage());
+      reason = m.contains("Permission denied") || m.contains("Access is denied") ? "permission denied"
+          : m.contains("No such file") || m.contains("cannot find") ? "file not found" : m;
     } catch (IOException e) {
       reason = e.getMessage() != null ? e.getMessage() : e.toString();
     } catch (SecurityException e) {
       reason = "access denied by the security manager";
+    } catch (UnsupportedOperationException e) {
+      reason = "not a file of the default file system";
     }
     errors.add(new Problem(Problem.Severity.ERROR, source, 0, 0, "", "cannot read policy: " + reason));
     return null;
