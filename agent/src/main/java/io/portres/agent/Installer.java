@@ -5,6 +5,8 @@ import io.portres.agent.backend.ReservationBackend;
 import io.portres.agent.hook.BindDispatcher;
 import io.portres.agent.hook.BindTransformer;
 import io.portres.agent.hook.BridgeInstaller;
+import io.portres.agent.hook.HookPoint;
+import io.portres.agent.hook.JdkVersion;
 import io.portres.agent.hook.JdkAccess;
 import io.portres.agent.jmx.AgentMBean;
 import io.portres.agent.log.AgentLog;
@@ -30,6 +32,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Start-up, in order: switches, policy, log, backend, bridge, transformer, retransformation of JDK classes that
@@ -44,6 +48,7 @@ public final class Installer {
     /** Exit status when the policy is unusable: the application does not start. */
     static final int POLICY_ERROR_STATUS = 2;
     private static final int SUMMARY_RULES = 20;
+    private static final long SHUTDOWN_WAIT_FOR_START_MILLIS = 2000;
 
     private static final Object LOCK = new Object();
     private static boolean installed;
@@ -75,6 +80,11 @@ public final class Installer {
     }
 
     private static String doInstall(String agentArgs, Instrumentation inst, boolean attach) {
+        // The JDK side (module opening, bridge, transformer, rewriting sun.nio.ch.Net) starts now on the agent's
+        // thread, in parallel with reading the policy here: about 8 ms of each, on the application's critical path
+        // when done one after the other.
+        Background background = new Background(inst);
+        startInBackground(background);
         AgentOptions options = AgentOptions.parse(agentArgs, System.getProperties(), System.getenv());
         List<String> errors = new ArrayList<String>(options.errors());
         Policy policy = null;
@@ -112,26 +122,137 @@ public final class Installer {
             }
         }
         if (!errors.isEmpty()) {
+            background.awaitHooked();
+            background.deactivate();
             return refuse(errors, options, attach);
         }
-
-        final Backends.Choice choice = Backends.choose(policy, options.backend(), System.getProperty("os.name", ""));
-        final Class<?> bridge;
-        try {
-            bridge = BridgeInstaller.install(inst);
-        } catch (Throwable t) {
-            log.error("cannot connect to the JDK's socket classes, the agent is inactive: " + t);
-            return "bridge: " + t;
-        }
-        publishPolicy(bridge, policy);
-        BindTransformer transformer = BindTransformer.forAllHookPoints();
-        inst.addTransformer(transformer, true);
-        retransformLoaded(inst, transformer, log);
+        // what needs only the policy comes before the wait: the JDK side usually takes a little longer
+        Backends.Choice choice = Backends.choose(policy, options.backend(), System.getProperty("os.name", ""));
         CopyOnWriteArrayList<ReservationBackend> backends = new CopyOnWriteArrayList<ReservationBackend>();
         backends.add(choice.backend);
-        registerShutdown(backends);
-        startInBackground(new Init(policy, choice, log, events, bridge, transformer, options, attach, backends));
+        Init init = new Init(policy, choice, log, events, background, options, attach, backends);
+        boolean hooked = background.awaitHooked();
+        if (!hooked || background.failure != null) {
+            background.deactivate();
+            log.error("cannot connect to the JDK's socket classes, the agent is inactive: "
+                    + (hooked ? background.failure : "timed out"));
+            return "bridge: " + background.failure;
+        }
+        publishPolicy(background.bridge, policy);
+        if (!log.enabled(io.portres.policy.LogLevel.INFO) && (!log.enabled(io.portres.policy.LogLevel.WARN)
+                || policy.warnings().isEmpty() && choice.note == null && background.retransformed[1] == null)) {
+            background.started.countDown(); // nothing to log at start-up: an exit need not wait for it
+        }
+        registerShutdown(backends, background.started);
+        background.handOver(init);
         return null;
+    }
+
+    /**
+     * The thread {@code portres-init}. First the JDK side, while premain reads the policy: open the JDK packages,
+     * define the bridge, register the transformer, retransform what is loaded already (premain waits for this
+     * much). Then rewrite {@code sun.nio.ch.Net} and {@code sun.net.NetHooks} by loading them, and build the
+     * bridge's handle on the native bind, so that the application's first bind does neither. Then, once premain hands over, the rest of the start-up ({@link Init}).
+     */
+    private static final class Background implements Runnable {
+        private static final long HOOK_TIMEOUT_SECONDS = 30;
+
+        private final Instrumentation inst;
+        private final CountDownLatch hooked = new CountDownLatch(1);
+        private final CountDownLatch handedOver = new CountDownLatch(1);
+        /**
+         * Counted down once the start-up summary is logged (or the start failed). A short-lived application can
+         * exit before this thread gets there; the shutdown hook waits for it, so the log always has its summary.
+         */
+        final CountDownLatch started = new CountDownLatch(1);
+        volatile Class<?> bridge;
+        volatile BindTransformer transformer;
+        volatile Throwable failure;
+        /** What retransformation did, for the log once there is one: {debug message, error message}. */
+        volatile String[] retransformed = new String[2];
+        private volatile boolean abandoned;
+        private volatile Init init;
+
+        Background(Instrumentation inst) {
+            this.inst = inst;
+        }
+
+        @Override
+        public void run() {
+            try {
+                bridge = BridgeInstaller.install(inst);
+                synchronized (this) {
+                    if (!abandoned) {
+                        transformer = BindTransformer.forAllHookPoints();
+                        inst.addTransformer(transformer, true);
+                    }
+                }
+                if (transformer != null) {
+                    retransformed = retransformLoaded(inst, transformer);
+                }
+            } catch (Throwable t) {
+                failure = t;
+            } finally {
+                hooked.countDown();
+            }
+            if (failure != null) {
+                return;
+            }
+            try {
+                // loads sun.nio.ch.Net (rewritten now) and builds the bridge's handle on its native bind
+                bridge.getMethod("prepare").invoke(null);
+                Class.forName("sun.net.NetHooks", false, null);
+            } catch (Throwable ignored) {
+                // only a head start: the bridge builds its handle, and the JDK loads these, at the first bind
+            }
+            try {
+                handedOver.await();
+            } catch (InterruptedException e) {
+                started.countDown();
+                return;
+            }
+            Init work = init;
+            if (work != null) {
+                work.run();
+            } else {
+                started.countDown();
+            }
+        }
+
+        /** Waits until the JDK side is connected (or failed); false if it took unreasonably long. */
+        boolean awaitHooked() {
+            try {
+                return hooked.await(HOOK_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return hooked.getCount() == 0;
+            }
+        }
+
+        void handOver(Init work) {
+            init = work;
+            handedOver.countDown();
+        }
+
+        /** The agent will not run: hooked classes pass every bind through untouched, and no more are hooked. */
+        void deactivate() {
+            synchronized (this) {
+                abandoned = true;
+                if (transformer != null) {
+                    inst.removeTransformer(transformer);
+                }
+            }
+            Class<?> b = bridge != null ? bridge : BridgeInstaller.existingBridge();
+            if (b != null) {
+                try {
+                    b.getField("candidatePorts").set(null, new long[65536 / 64 + 1]); // no bind is a candidate
+                } catch (Throwable ignored) {
+                    // the field is ours
+                }
+                countDownReady(b);
+            }
+            handOver(null);
+        }
     }
 
     /** Builds the engine for a reloaded policy: its log and events files, its backend started. */
@@ -172,28 +293,26 @@ public final class Installer {
         private final Backends.Choice choice;
         private final AgentLog log;
         private final EventLog events;
-        private final Class<?> bridge;
-        private final BindTransformer transformer;
+        private final Background background;
         private final AgentOptions options;
         private final boolean attach;
         private final CopyOnWriteArrayList<ReservationBackend> backends;
 
-        Init(Policy policy, Backends.Choice choice, AgentLog log, EventLog events, Class<?> bridge,
-             BindTransformer transformer, AgentOptions options, boolean attach,
-             CopyOnWriteArrayList<ReservationBackend> backends) {
+        Init(Policy policy, Backends.Choice choice, AgentLog log, EventLog events, Background background,
+             AgentOptions options, boolean attach, CopyOnWriteArrayList<ReservationBackend> backends) {
             this.backends = backends;
             this.policy = policy;
             this.choice = choice;
             this.log = log;
             this.events = events;
-            this.bridge = bridge;
-            this.transformer = transformer;
+            this.background = background;
             this.options = options;
             this.attach = attach;
         }
 
         @Override
         public void run() {
+            Class<?> bridge = background.bridge;
             Engine engine = null;
             try {
                 for (Problem w : policy.warnings()) {
@@ -201,6 +320,13 @@ public final class Installer {
                 }
                 if (choice.note != null) {
                     log.warn(choice.note);
+                }
+                String[] retransformed = background.retransformed;
+                if (retransformed[0] != null) {
+                    log.debug(retransformed[0]);
+                }
+                if (retransformed[1] != null) {
+                    log.error(retransformed[1]);
                 }
                 choice.backend.start(policy, log);
                 engine = new Engine(policy, choice.backend, log, events);
@@ -211,10 +337,17 @@ public final class Installer {
                 log.error("cannot connect to the JDK's socket classes, the agent is inactive: " + t);
             } finally {
                 countDownReady(bridge);
+                if (engine == null) {
+                    background.started.countDown();
+                }
             }
             if (engine != null) {
-                summary(policy, engine, log, options, attach);
-                warmUp(transformer, log, bridge);
+                try {
+                    summary(policy, engine, log, options, attach);
+                } finally {
+                    background.started.countDown();
+                }
+                warmUp(background.transformer, log, bridge);
                 Path file = Paths.get(options.policy()).toAbsolutePath().normalize();
                 PolicyReloader reloader = new PolicyReloader(file, options.backend(), reconfigure(bridge), backends);
                 if (options.reload()) {
@@ -306,8 +439,11 @@ public final class Installer {
         return bits;
     }
 
-    /** Classes loaded before the agent (JMX agent, an attach, another agent) are rewritten in place. */
-    private static void retransformLoaded(Instrumentation inst, BindTransformer transformer, AgentLog log) {
+    /**
+     * Classes loaded before the agent (JMX agent, an attach, another agent) are rewritten in place. Returns what to
+     * log once the log exists: {debug message or null, error message or null}.
+     */
+    private static String[] retransformLoaded(Instrumentation inst, BindTransformer transformer) {
         Set<String> targets = transformer.targetClassNames();
         List<Class<?>> loaded = new ArrayList<Class<?>>();
         for (Class<?> c : inst.getAllLoadedClasses()) {
@@ -316,21 +452,29 @@ public final class Installer {
             }
         }
         if (loaded.isEmpty()) {
-            return;
+            return new String[2];
         }
         try {
             inst.retransformClasses(loaded.toArray(new Class<?>[0]));
-            log.debug("retransformed already-loaded classes: " + loaded);
+            return new String[] {"retransformed already-loaded classes: " + loaded, null};
         } catch (Throwable t) {
-            log.error("cannot retransform " + loaded + "; binds through them are not seen: " + t);
+            return new String[] {null, "cannot retransform " + loaded + "; binds through them are not seen: " + t};
         }
     }
 
-    /** At JVM shutdown: every backend started (the first, and one per reload) releases what it holds. */
-    private static void registerShutdown(final List<ReservationBackend> backends) {
+    /**
+     * At JVM shutdown: once the start-up summary is out (waiting at most 2 s for a JVM that exits right after its
+     * start), every backend started (the first, and one per reload) releases what it holds, and the log is flushed.
+     */
+    private static void registerShutdown(final List<ReservationBackend> backends, final CountDownLatch started) {
         Runtime.getRuntime().addShutdownHook(new Thread(new Runnable() {
             @Override
             public void run() {
+                try {
+                    started.await(SHUTDOWN_WAIT_FOR_START_MILLIS, TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    // exit now
+                }
                 for (ReservationBackend b : backends) {
                     try {
                         b.stop();
@@ -375,17 +519,17 @@ public final class Installer {
     }
 
     /**
-     * Load and transform the hooked JDK classes, build the method handles and run the dispatcher once, so that the
+     * Load and transform the hooked JDK classes that this JVM's sockets use, build the method handles and run the dispatcher once, so that the
      * first real bind loads nothing (class loading inside a bind can happen under class-initialisation locks).
      * Then report what was instrumented.
      */
     private static void warmUp(BindTransformer transformer, AgentLog log, Class<?> bridge) {
         try {
-            for (String name : transformer.targetClassNames()) {
+            for (String name : HookPoint.classesInUse(JdkVersion.FEATURE, System.getProperties())) {
                 try {
                     Class.forName(name, false, null);
                 } catch (ClassNotFoundException notInThisJdk) {
-                    // e.g. the legacy java.net impls on JDK 18+
+                    // reported below through transformer.failures() if it mattered
                 }
             }
             Throwable access = JdkAccess.warmUp();

@@ -241,6 +241,18 @@ public final class BindBridge {
         }
     }
 
+    /**
+     * Builds the handle on {@code Net.bind0} now, on the agent's thread, rather than at the application's first bind
+     * (the first method handles of a JVM cost milliseconds of LambdaForm spinning).
+     */
+    public static void prepare() throws Exception {
+        if (netBind0 == null) {
+            Class<?> net = Class.forName("sun.nio.ch.Net");
+            netBind0 = lookupIn(net).findStatic(net, "bind0", MethodType.methodType(void.class, FileDescriptor.class,
+                    boolean.class, boolean.class, InetAddress.class, int.class));
+        }
+    }
+
     /** The JDK's own native bind of a site (0: Net.bind0, 1: socketBind, 2: datagram bind0), with these arguments. */
     public static void realBind(int site, Object self, FileDescriptor fd, boolean preferIPv6, boolean exclusive,
                                 InetAddress address, int port) throws IOException {

@@ -95,18 +95,18 @@ public final class BindTransformer implements ClassFileTransformer {
         return cls.patch(applicable, instrumented);
     }
 
-    static boolean appliesTo(ClassFilePatcher cls, HookPoint p) {
-        if (!cls.methods.contains(p.method + p.descriptor)) {
+    static boolean appliesTo(ClassFilePatcher cls, HookPoint p) throws java.io.IOException {
+        if (!cls.hasMethod(p.method, p.descriptor)) {
             return false;
         }
         switch (p) {
             case UDP_SEND:
                 // JDK 11+ send() binds explicitly through beginWrite -> bindInternal -> Net.bind.
-                return !cls.hasMethodStartingWith("beginWrite(") && cls.fieldDescriptors.containsKey("localAddress");
+                return !cls.hasMethodStartingWith("beginWrite", "(") && cls.fieldDescriptor("localAddress") != null;
             case UDP_CONNECT:
                 // JDK 17+ connect(SocketAddress) delegates to connect(SocketAddress, boolean), which binds.
-                return !cls.hasMethodStartingWith("connect(Ljava/net/SocketAddress;Z)")
-                        && cls.fieldDescriptors.containsKey("localAddress");
+                return !cls.hasMethodStartingWith("connect", "(Ljava/net/SocketAddress;Z)")
+                        && cls.fieldDescriptor("localAddress") != null;
             default:
                 return true;
         }

@@ -5,14 +5,6 @@ import io.portres.agent.Streams;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.instrument.Instrumentation;
-import java.lang.invoke.MethodHandles;
-import java.lang.reflect.Field;
-import java.lang.reflect.Method;
-import java.util.Collections;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.Map;
-import java.util.Set;
 
 /**
  * Defines {@link BindBridge} inside {@code java.base} as {@code sun.nio.ch.PortresBridge}, in the bootstrap loader.
@@ -24,7 +16,7 @@ import java.util.Set;
  * <p>JDK 9+: {@code sun.nio.ch} is opened to the agent's own (unnamed) module only, with
  * {@link Instrumentation#redefineModule}; the application's modules see no change. Then
  * {@code MethodHandles.privateLookupIn(<a sun.nio.ch class>).defineClass(bytes)}. JDK 8: {@code Unsafe.defineClass}
- * with a null loader. Both paths go through reflection because the agent is compiled for Java 8.
+ * with a null loader. {@link JavaBase} holds both (a multi-release class).
  */
 public final class BridgeInstaller {
 
@@ -48,7 +40,7 @@ public final class BridgeInstaller {
      * then leaves the JVM uninstrumented.
      */
     public static Class<?> install(Instrumentation inst) throws Exception {
-        openJdkPackages(inst);
+        JavaBase.openToAgent(inst);
         return defineInJavaBase(renamedBridge(), BRIDGE_CLASS);
     }
 
@@ -67,8 +59,10 @@ public final class BridgeInstaller {
                 targetName.replace('.', '/'));
         try {
             return defineInJavaBase(bytes, targetName);
-        } catch (java.lang.reflect.InvocationTargetException e) {
-            if (e.getCause() instanceof LinkageError) { // defined meanwhile by another thread
+        } catch (LinkageError definedMeanwhileByAnotherThread) {
+            return Class.forName(targetName, false, null);
+        } catch (java.lang.reflect.InvocationTargetException e) { // JDK 8: through Unsafe, reflectively
+            if (e.getCause() instanceof LinkageError) {
                 return Class.forName(targetName, false, null);
             }
             throw e;
@@ -76,47 +70,7 @@ public final class BridgeInstaller {
     }
 
     private static Class<?> defineInJavaBase(byte[] bytes, String name) throws Exception {
-        if (JdkVersion.FEATURE >= 9) {
-            Class<?> anchor = Class.forName("sun.nio.ch.Interruptible", false, null);
-            Method privateLookupIn = MethodHandles.class.getMethod("privateLookupIn", Class.class,
-                    MethodHandles.Lookup.class);
-            Object lookup = privateLookupIn.invoke(null, anchor, MethodHandles.lookup());
-            Method defineClass = MethodHandles.Lookup.class.getMethod("defineClass", byte[].class);
-            return (Class<?>) defineClass.invoke(lookup, (Object) bytes);
-        }
-        Class<?> unsafeClass = Class.forName("sun.misc.Unsafe");
-        Field theUnsafe = unsafeClass.getDeclaredField("theUnsafe");
-        theUnsafe.setAccessible(true);
-        Object unsafe = theUnsafe.get(null);
-        Method define = unsafeClass.getMethod("defineClass", String.class, byte[].class, int.class, int.class,
-                ClassLoader.class, java.security.ProtectionDomain.class);
-        return (Class<?>) define.invoke(unsafe, name, bytes, 0, bytes.length, null, null);
-    }
-
-    /**
-     * JDK 9+: export and open {@code sun.nio.ch} (the bridge's package; {@code Net}, {@code IOUtil}) and open
-     * {@code java.io} (FileDescriptor) and {@code java.net} (legacy socket impls, for backends that need a second
-     * handle) to the agent's module only. Without this JDK 16+ refuses the reflective access outright.
-     */
-    private static void openJdkPackages(Instrumentation inst) throws Exception {
-        if (JdkVersion.FEATURE < 9) {
-            return;
-        }
-        Method getModule = Class.class.getMethod("getModule");
-        Object javaBase = getModule.invoke(Object.class);
-        Object agentModule = getModule.invoke(BridgeInstaller.class);
-        Set<Object> toAgent = Collections.singleton(agentModule);
-        Map<String, Set<Object>> exports = new HashMap<String, Set<Object>>();
-        exports.put("sun.nio.ch", toAgent);
-        Map<String, Set<Object>> opens = new HashMap<String, Set<Object>>();
-        opens.put("sun.nio.ch", toAgent);
-        opens.put("java.io", toAgent);
-        opens.put("java.net", toAgent);
-        Class<?> moduleClass = Class.forName("java.lang.Module");
-        Method redefineModule = Instrumentation.class.getMethod("redefineModule", moduleClass, Set.class, Map.class,
-                Map.class, Set.class, Map.class);
-        redefineModule.invoke(inst, javaBase, new HashSet<Object>(), exports, opens, new HashSet<Class<?>>(),
-                new HashMap<Class<?>, java.util.List<Class<?>>>());
+        return JavaBase.define(bytes, name);
     }
 
     static byte[] renamedBridge() throws IOException {

@@ -6,10 +6,8 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Rewrites the few JDK bind methods of {@link HookPoint} directly in the class file, without a bytecode library.
@@ -45,17 +43,16 @@ final class ClassFilePatcher {
     private final Pool pool;
     private int pos;
 
-    /** What a hook point needs to know about the class: its methods (name + descriptor) and field descriptors. */
-    final Set<String> methods = new HashSet<String>();
-    final Map<String, String> fieldDescriptors = new HashMap<String, String>();
     final String className;
-
-    private final int fieldsStart;
+    private final int[] fieldOffsets;
+    private final int[] methodOffsets;
     private final int methodsStart;
 
+    // Nothing here decodes the names of every member: the first bind of an application waits for this parse of
+    // sun.nio.ch.Net (about a hundred methods), interpreted. Names are compared in place instead.
     private ClassFilePatcher(byte[] classfile) throws IOException {
         this.in = classfile;
-        if (u4(0) != 0xCAFEBABE) {
+        if (classfile.length < 10 || u4(0) != 0xCAFEBABE) {
             throw new IOException("not a class file");
         }
         pool = new Pool(classfile);
@@ -63,34 +60,57 @@ final class ClassFilePatcher {
         className = pool.className(u2(pos + 2));
         int interfaces = u2(pos + 6);
         pos += 8 + 2 * interfaces;
-        fieldsStart = pos;
-        int fields = u2(pos);
+        fieldOffsets = new int[u2(pos)];
         pos += 2;
-        for (int i = 0; i < fields; i++) {
-            fieldDescriptors.put(pool.utf8(u2(pos + 2)), pool.utf8(u2(pos + 4)));
+        for (int i = 0; i < fieldOffsets.length; i++) {
+            fieldOffsets[i] = pos;
             pos = skipAttributes(pos + 6);
         }
         methodsStart = pos;
-        int count = u2(pos);
+        methodOffsets = new int[u2(pos)];
         pos += 2;
-        for (int i = 0; i < count; i++) {
-            methods.add(pool.utf8(u2(pos + 2)) + pool.utf8(u2(pos + 4)));
+        for (int i = 0; i < methodOffsets.length; i++) {
+            methodOffsets[i] = pos;
             pos = skipAttributes(pos + 6);
         }
     }
 
-    /** Reads the class's shape (name, methods, fields) without changing anything. */
+    /** Reads the class's outline (name, where its members are) without changing anything. */
     static ClassFilePatcher read(byte[] classfile) throws IOException {
         return new ClassFilePatcher(classfile);
     }
 
-    boolean hasMethodStartingWith(String prefix) {
-        for (String m : methods) {
-            if (m.startsWith(prefix)) {
+    int methodCount() {
+        return methodOffsets.length;
+    }
+
+    boolean hasMethod(String name, String descriptor) {
+        for (int m : methodOffsets) {
+            if (pool.utf8Is(u2(m + 2), name) && pool.utf8Is(u2(m + 4), descriptor)) {
                 return true;
             }
         }
         return false;
+    }
+
+    /** A method named {@code name} whose descriptor starts with {@code descriptorPrefix}. */
+    boolean hasMethodStartingWith(String name, String descriptorPrefix) {
+        for (int m : methodOffsets) {
+            if (pool.utf8Is(u2(m + 2), name) && pool.utf8StartsWith(u2(m + 4), descriptorPrefix)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The descriptor of the field {@code name}, or null if the class declares none. */
+    String fieldDescriptor(String name) throws IOException {
+        for (int f : fieldOffsets) {
+            if (pool.utf8Is(u2(f + 2), name)) {
+                return pool.utf8(u2(f + 4));
+            }
+        }
+        return null;
     }
 
     /**
@@ -106,20 +126,18 @@ final class ClassFilePatcher {
         for (int i = 0; i < count; i++) {
             int start = p;
             int access = u2(p);
-            String name = pool.utf8(u2(p + 2));
-            String descriptor = pool.utf8(u2(p + 4));
             int end = skipAttributes(p + 6);
             HookPoint point = null;
             for (HookPoint candidate : points) {
-                if (candidate.method.equals(name) && candidate.descriptor.equals(descriptor)) {
+                if (pool.utf8Is(u2(p + 2), candidate.method) && pool.utf8Is(u2(p + 4), candidate.descriptor)) {
                     point = candidate;
                 }
             }
             if (point == null) {
                 methodsOut.write(in, start, end - start);
             } else {
-                writeMethod(methodsOut, start, end, point, (access & ACC_STATIC) != 0, descriptor);
-                instrumented.add(className.replace('/', '.') + "." + name);
+                writeMethod(methodsOut, start, end, point, (access & ACC_STATIC) != 0, point.descriptor);
+                instrumented.add(className.replace('/', '.') + "." + point.method);
                 changed = true;
             }
             p = end;
@@ -171,7 +189,7 @@ final class ClassFilePatcher {
         int codeStart = p + 8;
         int codeEnd = codeStart + codeLength;
 
-        byte[] prefix = HookMethods.prefix(point, className, fieldDescriptors, pool);
+        byte[] prefix = HookMethods.prefix(point, this, pool);
         int shift = prefix.length;
         byte[] code = new byte[codeLength];
         System.arraycopy(in, codeStart, code, 0, codeLength);
@@ -657,6 +675,19 @@ final class ClassFilePatcher {
 
         String className(int classIndex) throws IOException {
             return utf8(u2(offsets[classIndex] + 1));
+        }
+
+        boolean utf8StartsWith(int index, String s) {
+            int p = offsets[index];
+            if ((b[p] & 0xff) != 1 || u2(p + 1) < s.length()) {
+                return false;
+            }
+            for (int i = 0; i < s.length(); i++) {
+                if (b[p + 3 + i] != (byte) s.charAt(i)) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         /** True if the Methodref at {@code index} has this name and descriptor (any owner). */

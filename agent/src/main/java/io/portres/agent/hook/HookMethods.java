@@ -5,7 +5,6 @@ import io.portres.agent.hook.ClassFilePatcher.Pool;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.util.Map;
 
 /**
  * The bytecode inlined into each JDK bind method, per hook point:
@@ -75,8 +74,8 @@ final class HookMethods {
     }
 
     /** The code put at the method's entry, padded with {@code nop} to a multiple of 4 bytes. */
-    static byte[] prefix(HookPoint point, String owner, Map<String, String> fieldDescriptors, Pool pool)
-            throws IOException {
+    static byte[] prefix(HookPoint point, ClassFilePatcher cls, Pool pool) throws IOException {
+        String owner = cls.className;
         Code c = new Code();
         switch (point.site) {
             case Sites.NET_BIND:
@@ -100,7 +99,7 @@ final class HookMethods {
                 break;
             case Sites.IMPLICIT_UDP: {
                 // DatagramChannelImpl.send/connect: bind first when unbound, so that Net.bind sees it.
-                String type = fieldDescriptors.get("localAddress");
+                String type = cls.fieldDescriptor("localAddress");
                 if (type == null) {
                     throw new IOException(owner + " has no field localAddress");
                 }

@@ -49,6 +49,31 @@ public enum HookPoint {
         this.descriptor = descriptor;
     }
 
+    /**
+     * Binary names of the hooked classes that this JVM's socket APIs will load: the warm-up loads these (and so
+     * rewrites them) ahead of the application, and leaves out the legacy implementations that this JDK and its
+     * switches do not select (they are still rewritten if something loads them).
+     */
+    public static java.util.List<String> classesInUse(int jdk, java.util.Properties props) {
+        java.util.List<String> out = new java.util.ArrayList<String>();
+        out.add(NET_BIND.className());
+        out.add(TCP_CONNECT.className());
+        if (jdk <= 12 || (jdk <= 17 && selected(props.getProperty("jdk.net.usePlainSocketImpl")))) {
+            out.add(LEGACY_TCP_BIND.className());
+        }
+        if (jdk <= 14 || (jdk <= 17 && selected(props.getProperty("jdk.net.usePlainDatagramSocketImpl")))) {
+            out.add(LEGACY_UDP_BIND.className());
+        }
+        if (jdk <= 11) {
+            out.add(UDP_SEND.className());
+        }
+        return out;
+    }
+
+    private static boolean selected(String value) {
+        return value != null && !value.equalsIgnoreCase("false");
+    }
+
     /** Binary class name, for {@code Class.forName} and retransformation. */
     String className() {
         return owner.replace('/', '.');

@@ -32,8 +32,9 @@ public final class AsyncWriter {
             run(e); // the JVM is exiting and the writer has nothing left: write it here, in order
             return;
         }
-        if (thread == null) {
-            start();
+        if (thread == null && !start()) {
+            run(e); // the JVM is exiting (shutdown() came first)
+            return;
         }
         UNWRITTEN.incrementAndGet();
         if (!QUEUE.offer(e)) {
@@ -42,9 +43,13 @@ public final class AsyncWriter {
         }
     }
 
-    private static synchronized void start() {
+    /** Starts the writer thread once; false if the JVM is exiting and writes are synchronous already. */
+    private static synchronized boolean start() {
+        if (drained) {
+            return false;
+        }
         if (thread != null) {
-            return;
+            return true;
         }
         Thread t = new Thread(new Runnable() {
             @Override
@@ -66,6 +71,7 @@ public final class AsyncWriter {
         t.setDaemon(true);
         t.start();
         thread = t;
+        return true;
     }
 
     /** Writes what is queued on the calling thread (only when the writer thread is stuck: order may then differ). */
@@ -85,6 +91,12 @@ public final class AsyncWriter {
      * writing for binds that still happen while the JVM exits.
      */
     public static void shutdown() {
+        synchronized (AsyncWriter.class) {
+            if (thread == null) {
+                drained = true; // nothing was ever queued: no thread to wait for
+                return;
+            }
+        }
         flush(SHUTDOWN_WAIT_MILLIS);
         drained = true;
     }
