@@ -139,11 +139,23 @@ public final class Installer {
             return "bridge: " + background.failure;
         }
         publishPolicy(background.bridge, policy);
+        ShutdownHook.backends = backends;
+        ShutdownHook.started = background.started;
+        AsyncWriter.onStart(new Runnable() {
+            @Override
+            public void run() {
+                ShutdownHook.need();
+            }
+        });
         if (!log.enabled(io.portres.policy.LogLevel.INFO) && (!log.enabled(io.portres.policy.LogLevel.WARN)
                 || policy.warnings().isEmpty() && choice.note == null && background.retransformed[1] == null)) {
             background.started.countDown(); // nothing to log at start-up: an exit need not wait for it
+        } else {
+            ShutdownHook.need();
         }
-        registerShutdown(backends, background.started);
+        if (choice.backend.releasesAtExit()) {
+            ShutdownHook.need();
+        }
         background.handOver(init);
         return null;
     }
@@ -463,28 +475,47 @@ public final class Installer {
     }
 
     /**
-     * At JVM shutdown: once the start-up summary is out (waiting at most 2 s for a JVM that exits right after its
-     * start), every backend started (the first, and one per reload) releases what it holds, and the log is flushed.
+     * The agent's one shutdown hook, registered only once something needs it: a backend that releases what it holds,
+     * a writer thread with lines to flush, or a start-up summary still to be logged. At JVM shutdown it waits for
+     * that summary (at most 2 s, for a JVM that exits right after its start), stops every backend started (the
+     * first, and one per reload), and flushes the log.
      */
-    private static void registerShutdown(final List<ReservationBackend> backends, final CountDownLatch started) {
-        Runtime.getRuntime().addShutdownHook(new Thread(new Runnable() {
-            @Override
-            public void run() {
-                try {
-                    started.await(SHUTDOWN_WAIT_FOR_START_MILLIS, TimeUnit.MILLISECONDS);
-                } catch (InterruptedException e) {
-                    // exit now
+    static final class ShutdownHook implements Runnable {
+        private static final Object LOCK = new Object();
+        private static boolean registered;
+        static volatile List<ReservationBackend> backends = new CopyOnWriteArrayList<ReservationBackend>();
+        static volatile CountDownLatch started = new CountDownLatch(0);
+
+        static void need() {
+            synchronized (LOCK) {
+                if (registered) {
+                    return;
                 }
-                for (ReservationBackend b : backends) {
-                    try {
-                        b.stop();
-                    } catch (Throwable ignored) {
-                        // nothing sensible to do while the JVM exits
-                    }
-                }
-                AsyncWriter.shutdown();
+                registered = true;
             }
-        }, "portres-shutdown"));
+            try {
+                Runtime.getRuntime().addShutdownHook(new Thread(new ShutdownHook(), "portres-shutdown"));
+            } catch (IllegalStateException exiting) {
+                // the JVM is shutting down already: nothing left to hook
+            }
+        }
+
+        @Override
+        public void run() {
+            try {
+                started.await(SHUTDOWN_WAIT_FOR_START_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                // exit now
+            }
+            for (ReservationBackend b : backends) {
+                try {
+                    b.stop();
+                } catch (Throwable ignored) {
+                    // nothing sensible to do while the JVM exits
+                }
+            }
+            AsyncWriter.shutdown();
+        }
     }
 
     private static void summary(Policy policy, Engine engine, AgentLog log, AgentOptions options, boolean attach) {

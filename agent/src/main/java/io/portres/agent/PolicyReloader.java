@@ -121,6 +121,9 @@ public final class PolicyReloader {
             Backends.Choice choice = Backends.choose(policy, requestedBackend, System.getProperty("os.name", ""));
             Engine next = reconfigure.apply(policy, choice);
             started.add(choice.backend);
+            if (choice.backend.releasesAtExit()) {
+                Installer.ShutdownHook.need();
+            }
             BindDispatcher.setEngine(next);
             lastReloadError = null;
             next.log().info("reloaded policy " + file + ": mode " + policy.mode().name().toLowerCase()

@@ -69,4 +69,12 @@ public interface ReservationBackend {
 
     /** Releases what {@link #start} acquired (runtime reservations, native resources). Called at JVM shutdown. */
     void stop();
+
+    /**
+     * Whether {@link #stop} has anything to do at JVM shutdown. Only then does the agent register a shutdown hook
+     * for it: a hook that does nothing still costs an exiting JVM a few milliseconds on two cores.
+     */
+    default boolean releasesAtExit() {
+        return false;
+    }
 }

@@ -21,6 +21,8 @@ public final class AsyncWriter {
     private static final AtomicInteger UNWRITTEN = new AtomicInteger();
     private static final long SHUTDOWN_WAIT_MILLIS = 2000;
     private static volatile Thread thread;
+    /** Run once when the writer thread starts: the agent then registers the shutdown hook that flushes it. */
+    private static Runnable onStart;
     /** Set at JVM shutdown once the queue is written: later entries are written on the submitting thread. */
     private static volatile boolean drained;
 
@@ -40,6 +42,14 @@ public final class AsyncWriter {
         if (!QUEUE.offer(e)) {
             UNWRITTEN.decrementAndGet();
             run(e); // the writer cannot keep up: write on this thread rather than lose the record
+        }
+    }
+
+    /** Sets what to run when the writer thread starts; runs it now if it has started already. */
+    public static synchronized void onStart(Runnable r) {
+        onStart = r;
+        if (thread != null) {
+            r.run();
         }
     }
 
@@ -71,6 +81,9 @@ public final class AsyncWriter {
         t.setDaemon(true);
         t.start();
         thread = t;
+        if (onStart != null) {
+            onStart.run();
+        }
         return true;
     }
 

@@ -402,6 +402,11 @@ public final class WindowsBackend implements ReservationBackend {
 
     /** Releases the runtime reservations and closes the sockets that held them. */
     @Override
+    public boolean releasesAtExit() {
+        return true; // runtime reservations and the control sockets
+    }
+
+    @Override
     public void stop() {
         Map<Reservation, Resolved> m = resolved;
         if (m == null || stopped) {
