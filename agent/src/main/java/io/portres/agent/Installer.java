@@ -2,31 +2,22 @@ package io.portres.agent;
 
 import io.portres.agent.backend.Backends;
 import io.portres.agent.backend.ReservationBackend;
-import io.portres.agent.hook.BindDispatcher;
 import io.portres.agent.hook.BindTransformer;
 import io.portres.agent.hook.BridgeInstaller;
-import io.portres.agent.hook.HookPoint;
-import io.portres.agent.hook.JdkVersion;
-import io.portres.agent.hook.JdkAccess;
-import io.portres.agent.jmx.AgentMBean;
 import io.portres.agent.log.AgentLog;
 import io.portres.agent.log.AsyncWriter;
 import io.portres.agent.log.EventLog;
 import io.portres.agent.log.LineSink;
-import io.portres.agent.match.StackCapture;
 import io.portres.policy.LogSettings;
 import io.portres.policy.Policy;
 import io.portres.policy.PolicyException;
 import io.portres.policy.PolicyLoader;
 import io.portres.policy.Problem;
 import io.portres.policy.Protocol;
-import io.portres.policy.Reservation;
 import io.portres.policy.Rule;
 
-import java.io.FileDescriptor;
 import java.io.IOException;
 import java.lang.instrument.Instrumentation;
-import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,7 +38,6 @@ public final class Installer {
 
     /** Exit status when the policy is unusable: the application does not start. */
     static final int POLICY_ERROR_STATUS = 2;
-    private static final int SUMMARY_RULES = 20;
     private static final long SHUTDOWN_WAIT_FOR_START_MILLIS = 2000;
 
     private static final Object LOCK = new Object();
@@ -130,7 +120,6 @@ public final class Installer {
         Backends.Choice choice = Backends.choose(policy, options.backend(), System.getProperty("os.name", ""));
         CopyOnWriteArrayList<ReservationBackend> backends = new CopyOnWriteArrayList<ReservationBackend>();
         backends.add(choice.backend);
-        Init init = new Init(policy, choice, log, events, background, options, attach, backends);
         boolean hooked = background.awaitHooked();
         if (!hooked || background.failure != null) {
             background.deactivate();
@@ -141,12 +130,6 @@ public final class Installer {
         publishPolicy(background.bridge, policy);
         ShutdownHook.backends = backends;
         ShutdownHook.started = background.started;
-        AsyncWriter.onStart(new Runnable() {
-            @Override
-            public void run() {
-                ShutdownHook.need();
-            }
-        });
         if (!log.enabled(io.portres.policy.LogLevel.INFO) && (!log.enabled(io.portres.policy.LogLevel.WARN)
                 || policy.warnings().isEmpty() && choice.note == null && background.retransformed[1] == null)) {
             background.started.countDown(); // nothing to log at start-up: an exit need not wait for it
@@ -156,7 +139,7 @@ public final class Installer {
         if (choice.backend.releasesAtExit()) {
             ShutdownHook.need();
         }
-        background.handOver(init);
+        background.handOver(policy, choice, log, events, options, attach, backends);
         return null;
     }
 
@@ -164,9 +147,10 @@ public final class Installer {
      * The thread {@code portres-init}. First the JDK side, while premain reads the policy: open the JDK packages,
      * define the bridge, register the transformer, retransform what is loaded already (premain waits for this
      * much). Then rewrite {@code sun.nio.ch.Net} and {@code sun.net.NetHooks} by loading them, and build the
-     * bridge's handle on the native bind, so that the application's first bind does neither. Then, once premain hands over, the rest of the start-up ({@link Init}).
+     * bridge's handle on the native bind, so that the application's first bind does neither. Then, once premain
+     * hands over, the rest of the start-up ({@link BackgroundInit}).
      */
-    private static final class Background implements Runnable {
+    static final class Background implements Runnable {
         private static final long HOOK_TIMEOUT_SECONDS = 30;
 
         private final Instrumentation inst;
@@ -183,13 +167,14 @@ public final class Installer {
         /** What retransformation did, for the log once there is one: {debug message, error message}. */
         volatile String[] retransformed = new String[2];
         private volatile boolean abandoned;
-        private volatile Init init;
+        private volatile Object[] handedOverState; // what BackgroundInit needs; null: the agent is inactive
 
         Background(Instrumentation inst) {
             this.inst = inst;
         }
 
         @Override
+        @SuppressWarnings("unchecked")
         public void run() {
             try {
                 bridge = BridgeInstaller.install(inst);
@@ -223,12 +208,15 @@ public final class Installer {
                 started.countDown();
                 return;
             }
-            Init work = init;
-            if (work != null) {
-                work.run();
-            } else {
+            Object[] state = handedOverState;
+            if (state == null) {
                 started.countDown();
+                return;
             }
+            // built here rather than in premain: linking a class verifies all its code, on the linking thread
+            new BackgroundInit((Policy) state[0], (Backends.Choice) state[1], (AgentLog) state[2],
+                    (EventLog) state[3], this, (AgentOptions) state[4], (Boolean) state[5],
+                    (CopyOnWriteArrayList<ReservationBackend>) state[6]).run();
         }
 
         /** Waits until the JDK side is connected (or failed); false if it took unreasonably long. */
@@ -241,8 +229,9 @@ public final class Installer {
             }
         }
 
-        void handOver(Init work) {
-            init = work;
+        void handOver(Policy policy, Backends.Choice choice, AgentLog log, EventLog events, AgentOptions options,
+                      boolean attach, CopyOnWriteArrayList<ReservationBackend> backends) {
+            handedOverState = new Object[] {policy, choice, log, events, options, attach, backends};
             handedOver.countDown();
         }
 
@@ -257,129 +246,17 @@ public final class Installer {
             Class<?> b = bridge != null ? bridge : BridgeInstaller.existingBridge();
             if (b != null) {
                 try {
-                    b.getField("candidatePorts").set(null, new long[65536 / 64 + 1]); // no bind is a candidate
+                    b.getField("candidatePorts").set(null, new long[65538 / 64 + 1]); // no bind is a candidate
                 } catch (Throwable ignored) {
                     // the field is ours
                 }
                 countDownReady(b);
             }
-            handOver(null);
+            handedOver.countDown();
         }
     }
 
-    /** Builds the engine for a reloaded policy: its log and events files, its backend started. */
-    interface Reconfigure {
-        Engine apply(Policy policy, Backends.Choice choice) throws Exception;
-    }
-
-    private static Reconfigure reconfigure(final Class<?> bridge) {
-        return new Reconfigure() {
-            @Override
-            public Engine apply(Policy policy, Backends.Choice choice) throws Exception {
-                Engine current = BindDispatcher.engine();
-                LogSettings settings = policy.log();
-                AgentLog log = new AgentLog(settings.level(), settings.file() == null ? LineSink.stderr()
-                        : LineSink.file(settings.file(), true));
-                EventLog events = settings.events() == null ? null
-                        : current != null && current.events() != null
-                        && settings.events().equals(current.policy().log().events()) ? current.events()
-                        : new EventLog(LineSink.file(settings.events(), false));
-                for (Problem w : policy.warnings()) {
-                    log.warn(w.toString());
-                }
-                choice.backend.start(policy, log);
-                publishPolicy(bridge, policy);
-                return new Engine(policy, choice.backend, log, events);
-            }
-        };
-    }
-
-    /**
-     * What premain leaves to a background thread so that the application starts sooner: the backend's start-up
-     * work, the matcher tables, the method handles that connect the bridge (the first ones in a JVM cost
-     * milliseconds of LambdaForm spinning), the start-up summary, and warming up the hooked JDK classes. A bind
-     * that arrives before this finished waits on the bridge's READY latch.
-     */
-    private static final class Init implements Runnable {
-        private final Policy policy;
-        private final Backends.Choice choice;
-        private final AgentLog log;
-        private final EventLog events;
-        private final Background background;
-        private final AgentOptions options;
-        private final boolean attach;
-        private final CopyOnWriteArrayList<ReservationBackend> backends;
-
-        Init(Policy policy, Backends.Choice choice, AgentLog log, EventLog events, Background background,
-             AgentOptions options, boolean attach, CopyOnWriteArrayList<ReservationBackend> backends) {
-            this.backends = backends;
-            this.policy = policy;
-            this.choice = choice;
-            this.log = log;
-            this.events = events;
-            this.background = background;
-            this.options = options;
-            this.attach = attach;
-        }
-
-        @Override
-        public void run() {
-            Class<?> bridge = background.bridge;
-            Engine engine = null;
-            try {
-                for (Problem w : policy.warnings()) {
-                    log.warn(w.toString());
-                }
-                if (choice.note != null) {
-                    log.warn(choice.note);
-                }
-                String[] retransformed = background.retransformed;
-                if (retransformed[0] != null) {
-                    log.debug(retransformed[0]);
-                }
-                if (retransformed[1] != null) {
-                    log.error(retransformed[1]);
-                }
-                choice.backend.start(policy, log);
-                engine = new Engine(policy, choice.backend, log, events);
-                BindDispatcher.setEngine(engine);
-                BindDispatcher.connect(bridge);
-            } catch (Throwable t) {
-                engine = null;
-                log.error("cannot connect to the JDK's socket classes, the agent is inactive: " + t);
-            } finally {
-                countDownReady(bridge);
-                if (engine == null) {
-                    background.started.countDown();
-                }
-            }
-            if (engine != null) {
-                try {
-                    summary(policy, engine, log, options, attach);
-                } finally {
-                    background.started.countDown();
-                }
-                warmUp(background.transformer, log, bridge);
-                Path file = Paths.get(options.policy()).toAbsolutePath().normalize();
-                PolicyReloader reloader = new PolicyReloader(file, options.backend(), reconfigure(bridge), backends);
-                if (options.reload()) {
-                    reloader.start();
-                    log.info("watching " + file + " for changes (reload=true)");
-                }
-                if (options.jmx()) {
-                    try {
-                        if (!AgentMBean.register(file.toString(), reloader)) {
-                            log.warn("an MBean named " + AgentMBean.NAME + " exists already; not registering ours");
-                        }
-                    } catch (Throwable t) {
-                        log.warn("could not register the MBean " + AgentMBean.NAME + ": " + t);
-                    }
-                }
-            }
-        }
-    }
-
-    private static void countDownReady(Class<?> bridge) {
+    static void countDownReady(Class<?> bridge) {
         try {
             ((java.util.concurrent.CountDownLatch) bridge.getField("READY").get(null)).countDown();
         } catch (Throwable ignored) {
@@ -412,43 +289,47 @@ public final class Installer {
     }
 
     /**
-     * What the bridge decides alone, before the agent is ready and on every bind after: the ports some rule admits
-     * (a bind to any other port returns at once), and whether JDK 8/11 DatagramChannels, which bind inside
-     * send/connect, should bind explicitly first (only when a UDP rule could care).
+     * What the bridge decides alone, before the agent is ready and on every bind after (see
+     * {@code BindBridge.candidatePorts}): the ports some rule admits, whether a rule takes implicit binds, and
+     * whether JDK 8/11 DatagramChannels must bind explicitly before send/connect.
      */
     static void publishPolicy(Class<?> bridge, Policy policy) {
-        boolean udpAutoBind = false;
-        for (Rule r : policy.rules()) {
-            if (r.protocol() == Protocol.UDP && (r.ports() == null || r.ports().contains(0))) {
-                udpAutoBind = true;
-            }
-        }
         try {
-            bridge.getField("udpAutoBind").setBoolean(null, udpAutoBind);
             bridge.getField("candidatePorts").set(null, candidatePorts(policy));
         } catch (Throwable ignored) {
-            // the fields are ours; this cannot fail short of a broken build
+            // the field is ours; this cannot fail short of a broken build
         }
     }
 
-    /** One bit per port that some rule's {@code port} admits, and bit 65536 for implicit rules; null: any port. */
+    /**
+     * One bit per port that some rule's {@code port} admits (a rule by class alone admits all), bit 65536 when a
+     * rule takes implicit binds, bit 65537 when a UDP rule admits port 0 or any port.
+     */
     static long[] candidatePorts(Policy policy) {
-        long[] bits = new long[65536 / 64 + 1];
+        long[] bits = new long[65538 / 64 + 1];
         for (Rule r : policy.rules()) {
             if (r.ports() == null) {
-                return null; // a rule by class alone: every port is a candidate
-            }
-            int[] ranges = r.ports().ranges();
-            for (int i = 0; i < ranges.length; i += 2) {
-                for (int port = ranges[i]; port <= ranges[i + 1]; port++) {
-                    bits[port >>> 6] |= 1L << port;
+                java.util.Arrays.fill(bits, 0, 65536 / 64, -1L); // a rule by class alone: every port
+            } else {
+                int[] ranges = r.ports().ranges();
+                for (int i = 0; i < ranges.length; i += 2) {
+                    for (int port = ranges[i]; port <= ranges[i + 1]; port++) {
+                        bits[port >>> 6] |= 1L << port;
+                    }
                 }
             }
             if (r.implicit()) {
-                bits[65536 >>> 6] |= 1L << 65536;
+                set(bits, 65536);
+            }
+            if (r.protocol() == Protocol.UDP && (r.ports() == null || r.ports().contains(0))) {
+                set(bits, 65537);
             }
         }
         return bits;
+    }
+
+    private static void set(long[] bits, int bit) {
+        bits[bit >>> 6] |= 1L << bit;
     }
 
     /**
@@ -518,87 +399,4 @@ public final class Installer {
         }
     }
 
-    private static void summary(Policy policy, Engine engine, AgentLog log, AgentOptions options, boolean attach) {
-        if (!log.enabled(io.portres.policy.LogLevel.INFO)) {
-            return;
-        }
-        String version = Installer.class.getPackage() == null ? null
-                : Installer.class.getPackage().getImplementationVersion();
-        Path file = Paths.get(options.policy()).toAbsolutePath().normalize();
-        log.info("portres " + (version == null ? "(dev)" : version) + (attach ? " attached" : " active")
-                + ": policy " + file + ", mode " + lower(policy.mode()) + ", onError " + lower(policy.onError())
-                + ", backend " + engine.backend().name() + (engine.audit() ? " (records only)" : "") + ", "
-                + plural(policy.reservations().size(), "reservation") + ", " + plural(policy.rules().size(), "rule")
-                + (policy.log().events() == null ? "" : ", events " + policy.log().events()));
-        for (Reservation r : policy.reservations()) {
-            String token = engine.backend().tokenOf(r);
-            log.info("  reservation '" + r.name() + "': " + r.describe() + ", " + lower(r.kind())
-                    + (token != null ? ", token " + token : ""));
-        }
-        int shown = 0;
-        for (Rule r : policy.rules()) {
-            if (shown++ == SUMMARY_RULES) {
-                log.info("  ... and " + (policy.rules().size() - SUMMARY_RULES) + " more rules");
-                break;
-            }
-            log.info("  rule " + (r.index() + 1) + " '" + r.name() + "': " + r.protocol().id()
-                    + (r.ports() == null ? " any port" : " port " + r.ports().describe())
-                    + (r.address().isAny() ? "" : ", address " + r.address().describe())
-                    + (r.classes() == null ? "" : ", class " + join(r.classes().patterns()))
-                    + (r.implicit() ? ", implicit" : "") + " -> '" + r.reservation().name() + "'");
-        }
-    }
-
-    /**
-     * Load and transform the hooked JDK classes that this JVM's sockets use, build the method handles and run the dispatcher once, so that the
-     * first real bind loads nothing (class loading inside a bind can happen under class-initialisation locks).
-     * Then report what was instrumented.
-     */
-    private static void warmUp(BindTransformer transformer, AgentLog log, Class<?> bridge) {
-        try {
-            for (String name : HookPoint.classesInUse(JdkVersion.FEATURE, System.getProperties())) {
-                try {
-                    Class.forName(name, false, null);
-                } catch (ClassNotFoundException notInThisJdk) {
-                    // reported below through transformer.failures() if it mattered
-                }
-            }
-            Throwable access = JdkAccess.warmUp();
-            if (access != null) {
-                log.warn("JDK internals unavailable, matched binds report no bound port: " + access);
-            }
-            StackCapture.callerFrames(2);
-            // what the first matched bind needs: formatting of the log line and the event
-            io.portres.agent.log.EventLog.event(System.currentTimeMillis(), "warm-up", "tcp", "0.0.0.0", 0, 1, "r",
-                    "r", null, "audit", null, "audited", null).toJson();
-            new io.portres.agent.backend.BindAttempt().reset(0, null, null, null, 0, null, false);
-            bridge.getMethod("before", int.class, Object.class, FileDescriptor.class, java.net.InetAddress.class,
-                    int.class).invoke(null, -1, null, null, null, 0);
-            for (String f : transformer.failures()) {
-                log.warn("could not instrument " + f + "; binds through it are not seen");
-            }
-            log.debug("instrumented " + transformer.instrumented());
-        } catch (Throwable bug) {
-            log.agentBug("warm-up", bug);
-        }
-    }
-
-    private static String lower(Enum<?> e) {
-        return e.name().toLowerCase(java.util.Locale.ROOT);
-    }
-
-    private static String plural(int n, String word) {
-        return n + " " + word + (n == 1 ? "" : "s");
-    }
-
-    private static String join(List<String> items) {
-        StringBuilder sb = new StringBuilder();
-        for (String s : items) {
-            if (sb.length() > 0) {
-                sb.append(", ");
-            }
-            sb.append(s);
-        }
-        return sb.toString();
-    }
 }

@@ -27,17 +27,23 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class PolicyReloader {
 
+    /** Builds the engine for a reloaded policy: its log and events files, its backend started. */
+    interface Reconfigure {
+        Engine apply(Policy policy, Backends.Choice choice) throws Exception;
+    }
+
+
     static final long POLL_MILLIS = Long.getLong("portres.reloadPollMillis", 1000L);
 
     private final Path file;
     private final String requestedBackend;
-    private final Installer.Reconfigure reconfigure;
+    private final Reconfigure reconfigure;
     private final List<io.portres.agent.backend.ReservationBackend> started;
     private volatile long lastReloadMillis;
     private volatile String lastReloadError;
     private volatile int reloads;
 
-    PolicyReloader(Path file, String requestedBackend, Installer.Reconfigure reconfigure,
+    PolicyReloader(Path file, String requestedBackend, Reconfigure reconfigure,
                    CopyOnWriteArrayList<io.portres.agent.backend.ReservationBackend> started) {
         this.file = file;
         this.requestedBackend = requestedBackend;

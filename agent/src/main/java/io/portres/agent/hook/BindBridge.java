@@ -55,8 +55,6 @@ public final class BindBridge {
     public static volatile MethodHandle nativeBindHandle;
     /** Matched binds in progress on any thread; while zero the exit hooks cost one volatile read. */
     public static final AtomicInteger IN_FLIGHT = new AtomicInteger();
-    /** JDK 8 and 11 only: bind unbound DatagramChannels explicitly before send/connect (a UDP rule needs it). */
-    public static volatile boolean udpAutoBind;
     /**
      * Counted down once the agent has connected its handles (or given up). {@code premain} returns before that, to
      * keep start-up short; a bind that arrives in between waits here rather than escaping the policy.
@@ -69,13 +67,19 @@ public final class BindBridge {
     }
 
     /**
-     * The requested ports (0-65535, one bit each) that some rule of the policy admits, or null when any port may
-     * match; bit 65536 says whether a rule opts into implicit binds. Set in premain, before the first hooked class
-     * loads, so that a bind no rule can match returns at once, even before the agent is ready.
+     * What the policy lets the bridge decide alone: one bit per requested port (0-65535) that some rule admits,
+     * bit {@link #IMPLICIT_BIT} when a rule opts into implicit binds, and bit {@link #UDP_AUTO_BIND_BIT} when JDK 8
+     * and 11 DatagramChannels must bind explicitly before send/connect (a UDP rule could match them). A bind whose
+     * port no rule admits returns at once, even before the agent is ready. Null until the agent publishes it (just
+     * after premain): until then every bind is a candidate, and waits for {@link #READY}.
      */
     public static volatile long[] candidatePorts;
-    /** The bit of {@link #candidatePorts} that stands for the implicit binds of TCP clients (site 3). */
     public static final int IMPLICIT_BIT = 65536;
+    public static final int UDP_AUTO_BIND_BIT = 65537;
+
+    private static boolean has(long[] bits, int bit) {
+        return (bits[bit >>> 6] & (1L << bit)) != 0;
+    }
 
     /** Called at the entry of a bind method. Returns the port to bind: {@code port}, unless a backend changes it. */
     public static int before(int site, Object context, FileDescriptor fd, InetAddress address, int port)
@@ -83,7 +87,7 @@ public final class BindBridge {
         long[] candidates = candidatePorts;
         if (candidates != null) {
             int bit = site == 3 ? IMPLICIT_BIT : port;
-            if (bit < 0 || bit > IMPLICIT_BIT || (candidates[bit >>> 6] & (1L << bit)) == 0) {
+            if (bit < 0 || bit > IMPLICIT_BIT || !has(candidates, bit)) {
                 return port;
             }
         }
@@ -321,7 +325,15 @@ public final class BindBridge {
      * JDK 17 does, so that {@code sun.nio.ch.Net.bind} sees the bind.
      */
     public static void beforeImplicitUdpBind(Object localAddress, DatagramChannel channel) throws IOException {
-        if (!udpAutoBind || localAddress != null) {
+        if (localAddress != null) {
+            return;
+        }
+        long[] candidates = candidatePorts;
+        if (candidates == null) {
+            awaitReady(); // not published yet: the agent is still starting
+            candidates = candidatePorts;
+        }
+        if (candidates == null || !has(candidates, UDP_AUTO_BIND_BIT)) {
             return;
         }
         try {

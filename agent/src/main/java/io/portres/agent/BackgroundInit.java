@@ -1,0 +1,231 @@
+package io.portres.agent;
+
+import io.portres.agent.backend.Backends;
+import io.portres.agent.backend.ReservationBackend;
+import io.portres.agent.hook.BindDispatcher;
+import io.portres.agent.hook.BindTransformer;
+import io.portres.agent.hook.HookPoint;
+import io.portres.agent.hook.JdkAccess;
+import io.portres.agent.hook.JdkVersion;
+import io.portres.agent.jmx.AgentMBean;
+import io.portres.agent.log.AgentLog;
+import io.portres.agent.log.AsyncWriter;
+import io.portres.agent.log.EventLog;
+import io.portres.agent.log.LineSink;
+import io.portres.agent.match.StackCapture;
+import io.portres.policy.LogSettings;
+import io.portres.policy.Policy;
+import io.portres.policy.Problem;
+import io.portres.policy.Reservation;
+import io.portres.policy.Rule;
+
+import java.io.FileDescriptor;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * What premain leaves to a background thread so that the application starts sooner: the backend's start-up
+ * work, the matcher tables, the method handles that connect the bridge (the first ones in a JVM cost
+ * milliseconds of LambdaForm spinning), the start-up summary, and warming up the hooked JDK classes. A bind
+ * that arrives before this finished waits on the bridge's READY latch.
+ *
+ * <p>A class of its own, apart from {@link Installer}: premain links Installer, and the JVM verifies every method
+ * of a class it links, loading the types those methods use. What only this thread runs is verified here, on this
+ * thread.
+ */
+final class BackgroundInit implements Runnable {
+
+private static final int SUMMARY_RULES = 20;
+
+    private final Policy policy;
+    private final Backends.Choice choice;
+    private final AgentLog log;
+    private final EventLog events;
+    private final Installer.Background background;
+    private final AgentOptions options;
+    private final boolean attach;
+    private final CopyOnWriteArrayList<ReservationBackend> backends;
+
+    BackgroundInit(Policy policy, Backends.Choice choice, AgentLog log, EventLog events, Installer.Background background,
+         AgentOptions options, boolean attach, CopyOnWriteArrayList<ReservationBackend> backends) {
+        this.backends = backends;
+        this.policy = policy;
+        this.choice = choice;
+        this.log = log;
+        this.events = events;
+        this.background = background;
+        this.options = options;
+        this.attach = attach;
+    }
+
+    @Override
+    public void run() {
+        AsyncWriter.onStart(new Runnable() {
+            @Override
+            public void run() {
+                Installer.ShutdownHook.need(); // the writer thread started: flush it at exit
+            }
+        });
+        Class<?> bridge = background.bridge;
+        Engine engine = null;
+        try {
+            for (Problem w : policy.warnings()) {
+                log.warn(w.toString());
+            }
+            if (choice.note != null) {
+                log.warn(choice.note);
+            }
+            String[] retransformed = background.retransformed;
+            if (retransformed[0] != null) {
+                log.debug(retransformed[0]);
+            }
+            if (retransformed[1] != null) {
+                log.error(retransformed[1]);
+            }
+            choice.backend.start(policy, log);
+            engine = new Engine(policy, choice.backend, log, events);
+            BindDispatcher.setEngine(engine);
+            BindDispatcher.connect(bridge);
+        } catch (Throwable t) {
+            engine = null;
+            log.error("cannot connect to the JDK's socket classes, the agent is inactive: " + t);
+        } finally {
+            Installer.countDownReady(bridge);
+            if (engine == null) {
+                background.started.countDown();
+            }
+        }
+        if (engine != null) {
+            try {
+                summary(policy, engine, log, options, attach);
+            } finally {
+                background.started.countDown();
+            }
+            warmUp(background.transformer, log, bridge);
+            Path file = Paths.get(options.policy()).toAbsolutePath().normalize();
+            PolicyReloader reloader = new PolicyReloader(file, options.backend(), reconfigure(bridge), backends);
+            if (options.reload()) {
+                reloader.start();
+                log.info("watching " + file + " for changes (reload=true)");
+            }
+            if (options.jmx()) {
+                try {
+                    if (!AgentMBean.register(file.toString(), reloader)) {
+                        log.warn("an MBean named " + AgentMBean.NAME + " exists already; not registering ours");
+                    }
+                } catch (Throwable t) {
+                    log.warn("could not register the MBean " + AgentMBean.NAME + ": " + t);
+                }
+            }
+        }
+    }
+
+    static PolicyReloader.Reconfigure reconfigure(final Class<?> bridge) {
+        return new PolicyReloader.Reconfigure() {
+            @Override
+            public Engine apply(Policy policy, Backends.Choice choice) throws Exception {
+                Engine current = BindDispatcher.engine();
+                LogSettings settings = policy.log();
+                AgentLog log = new AgentLog(settings.level(), settings.file() == null ? LineSink.stderr()
+                        : LineSink.file(settings.file(), true));
+                EventLog events = settings.events() == null ? null
+                        : current != null && current.events() != null
+                        && settings.events().equals(current.policy().log().events()) ? current.events()
+                        : new EventLog(LineSink.file(settings.events(), false));
+                for (Problem w : policy.warnings()) {
+                    log.warn(w.toString());
+                }
+                choice.backend.start(policy, log);
+                Installer.publishPolicy(bridge, policy);
+                return new Engine(policy, choice.backend, log, events);
+            }
+        };
+    }
+
+
+    private static void summary(Policy policy, Engine engine, AgentLog log, AgentOptions options, boolean attach) {
+        if (!log.enabled(io.portres.policy.LogLevel.INFO)) {
+            return;
+        }
+        String version = Installer.class.getPackage() == null ? null
+                : Installer.class.getPackage().getImplementationVersion();
+        Path file = Paths.get(options.policy()).toAbsolutePath().normalize();
+        log.info("portres " + (version == null ? "(dev)" : version) + (attach ? " attached" : " active")
+                + ": policy " + file + ", mode " + lower(policy.mode()) + ", onError " + lower(policy.onError())
+                + ", backend " + engine.backend().name() + (engine.audit() ? " (records only)" : "") + ", "
+                + plural(policy.reservations().size(), "reservation") + ", " + plural(policy.rules().size(), "rule")
+                + (policy.log().events() == null ? "" : ", events " + policy.log().events()));
+        for (Reservation r : policy.reservations()) {
+            String token = engine.backend().tokenOf(r);
+            log.info("  reservation '" + r.name() + "': " + r.describe() + ", " + lower(r.kind())
+                    + (token != null ? ", token " + token : ""));
+        }
+        int shown = 0;
+        for (Rule r : policy.rules()) {
+            if (shown++ == SUMMARY_RULES) {
+                log.info("  ... and " + (policy.rules().size() - SUMMARY_RULES) + " more rules");
+                break;
+            }
+            log.info("  rule " + (r.index() + 1) + " '" + r.name() + "': " + r.protocol().id()
+                    + (r.ports() == null ? " any port" : " port " + r.ports().describe())
+                    + (r.address().isAny() ? "" : ", address " + r.address().describe())
+                    + (r.classes() == null ? "" : ", class " + join(r.classes().patterns()))
+                    + (r.implicit() ? ", implicit" : "") + " -> '" + r.reservation().name() + "'");
+        }
+    }
+
+    /**
+     * Load and transform the hooked JDK classes that this JVM's sockets use, build the method handles and run the dispatcher once, so that the
+     * first real bind loads nothing (class loading inside a bind can happen under class-initialisation locks).
+     * Then report what was instrumented.
+     */
+    private static void warmUp(BindTransformer transformer, AgentLog log, Class<?> bridge) {
+        try {
+            for (String name : HookPoint.classesInUse(JdkVersion.FEATURE, System.getProperties())) {
+                try {
+                    Class.forName(name, false, null);
+                } catch (ClassNotFoundException notInThisJdk) {
+                    // reported below through transformer.failures() if it mattered
+                }
+            }
+            Throwable access = JdkAccess.warmUp();
+            if (access != null) {
+                log.warn("JDK internals unavailable, matched binds report no bound port: " + access);
+            }
+            StackCapture.callerFrames(2);
+            // what the first matched bind needs: formatting of the log line and the event
+            io.portres.agent.log.EventLog.event(System.currentTimeMillis(), "warm-up", "tcp", "0.0.0.0", 0, 1, "r",
+                    "r", null, "audit", null, "audited", null).toJson();
+            new io.portres.agent.backend.BindAttempt().reset(0, null, null, null, 0, null, false);
+            bridge.getMethod("before", int.class, Object.class, FileDescriptor.class, java.net.InetAddress.class,
+                    int.class).invoke(null, -1, null, null, null, 0);
+            for (String f : transformer.failures()) {
+                log.warn("could not instrument " + f + "; binds through it are not seen");
+            }
+            log.debug("instrumented " + transformer.instrumented());
+        } catch (Throwable bug) {
+            log.agentBug("warm-up", bug);
+        }
+    }
+
+    private static String lower(Enum<?> e) {
+        return e.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private static String plural(int n, String word) {
+        return n + " " + word + (n == 1 ? "" : "s");
+    }
+
+    private static String join(List<String> items) {
+        StringBuilder sb = new StringBuilder();
+        for (String s : items) {
+            if (sb.length() > 0) {
+                sb.append(", ");
+            }
+            sb.append(s);
+        }
+        return sb.toString();
+    }
+}
