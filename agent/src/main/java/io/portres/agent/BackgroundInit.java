@@ -199,8 +199,7 @@ private static final int SUMMARY_RULES = 20;
             io.portres.agent.log.EventLog.event(System.currentTimeMillis(), "warm-up", "tcp", "0.0.0.0", 0, 1, "r",
                     "r", null, "audit", null, "audited", null).toJson();
             new io.portres.agent.backend.BindAttempt().reset(0, null, null, null, 0, null, false);
-            bridge.getMethod("before", int.class, Object.class, FileDescriptor.class, java.net.InetAddress.class,
-                    int.class).invoke(null, -1, null, null, null, 0);
+            bridge.getMethod("warmUp").invoke(null); // the bridge's handles on the dispatcher, and their invokers
             for (String f : transformer.failures()) {
                 log.warn("could not instrument " + f + "; binds through it are not seen");
             }

@@ -45,21 +45,28 @@ public final class BindDispatcher {
     private BindDispatcher() {
     }
 
-    /** Connects the bridge to this class. Called once, after the bridge was defined. */
+    /**
+     * Connects the bridge to this class. Called once, after the bridge was defined. The bridge builds its handles
+     * on {@link #before}, {@link #after} and {@link #nativeBind} itself, when first needed.
+     */
     public static void connect(Class<?> bridge) throws Exception {
-        MethodHandles.Lookup lookup = MethodHandles.lookup();
-        MethodHandle before = lookup.findStatic(BindDispatcher.class, "before", MethodType.methodType(int.class,
-                int.class, Object.class, FileDescriptor.class, InetAddress.class, int.class));
-        MethodHandle after = lookup.findStatic(BindDispatcher.class, "after", MethodType.methodType(void.class,
-                int.class, FileDescriptor.class, int.class, Throwable.class));
-        MethodType nativeBindType = MethodType.methodType(boolean.class, int.class, Object.class,
-                FileDescriptor.class, boolean.class, boolean.class, InetAddress.class, int.class);
-        MethodHandle nativeBind = lookup.findStatic(BindDispatcher.class, "nativeBind", nativeBindType);
-        realBind = lookup.findStatic(bridge, "realBind", nativeBindType.changeReturnType(void.class));
+        bridgeClass = bridge;
         inFlight = (AtomicInteger) bridge.getField("IN_FLIGHT").get(null);
-        bridge.getField("nativeBindHandle").set(null, nativeBind);
-        bridge.getField("afterHandle").set(null, after);
-        bridge.getField("beforeHandle").set(null, before);
+        bridge.getField("dispatcher").set(null, BindDispatcher.class);
+    }
+
+    private static volatile Class<?> bridgeClass;
+
+    /** The bridge's {@code realBind}, built at the first bind a backend makes itself. */
+    private static MethodHandle realBind() throws Exception {
+        MethodHandle h = realBind;
+        if (h == null) {
+            h = MethodHandles.lookup().findStatic(bridgeClass, "realBind", MethodType.methodType(void.class,
+                    int.class, Object.class, FileDescriptor.class, boolean.class, boolean.class, InetAddress.class,
+                    int.class));
+            realBind = h;
+        }
+        return h;
     }
 
     /** Installs or replaces the policy in force; binds already decided are not affected. */
@@ -71,7 +78,7 @@ public final class BindDispatcher {
         return engine;
     }
 
-    static int before(int site, Object context, FileDescriptor fd, InetAddress address, int port)
+    public static int before(int site, Object context, FileDescriptor fd, InetAddress address, int port)
             throws BindException {
         Engine e = engine;
         if (e == null) {
@@ -205,7 +212,7 @@ public final class BindDispatcher {
      * the bridge make the plain native bind; true when the backend bound the socket (or the deliberate
      * BindException of {@code onError: fail} was thrown).
      */
-    static boolean nativeBind(final int site, final Object self, final FileDescriptor fd, final boolean preferIPv6,
+    public static boolean nativeBind(final int site, final Object self, final FileDescriptor fd, final boolean preferIPv6,
                               final boolean exclusive, final InetAddress address, int port) throws IOException {
         BindAttempt a = CURRENT.get();
         if (!a.pending || !a.bindInReservation || a.nativeBindDone || a.busy) {
@@ -216,6 +223,12 @@ public final class BindDispatcher {
             return false;
         }
         a.nativeBindDone = true;
+        final MethodHandle realBind;
+        try {
+            realBind = realBind();
+        } catch (Exception unavailable) {
+            return false; // let the bridge make the plain native bind
+        }
         ReservationBackend.NativeBind call = new ReservationBackend.NativeBind() {
             @Override
             public void bind(int p) throws IOException {
@@ -258,7 +271,7 @@ public final class BindDispatcher {
         }
     }
 
-    static void after(int site, FileDescriptor fd, int boundPort, Throwable failure) {
+    public static void after(int site, FileDescriptor fd, int boundPort, Throwable failure) {
         BindAttempt a = CURRENT.get();
         if (!a.pending) {
             return;
