@@ -69,6 +69,9 @@ class PackagingIT {
             assertThat(jar.stream().filter(e -> e.getName().contains("bytebuddy") || e.getName().contains("/asm/")))
                     .as("no bytecode library: the hook's class-file patcher is the agent's own").isEmpty();
             assertThat(jar.getEntry("io/portres/agent/hook/ClassFilePatcher.class")).isNotNull();
+            assertThat(jar.stream().filter(e -> e.getName().startsWith("io/portres/") && e.getName().endsWith(".class")
+                    && e.getMethod() != java.util.zip.ZipEntry.STORED))
+                    .as("the agent's classes are stored uncompressed (start-up: no inflating in premain)").isEmpty();
             assertThat(jar.getEntry("io/portres/policy/yaml/YamlReader.class")).as("the policy's own YAML reader")
                     .isNotNull();
             assertThat(jar.getEntry("io/portres/shaded/picocli/CommandLine.class")).isNotNull();
