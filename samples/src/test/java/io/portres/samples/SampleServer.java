@@ -114,7 +114,12 @@ final class SampleServer implements AutoCloseable {
     /** The events of this server's binds, from the policy's {@code log.events} file. */
     List<Map<String, String>> events() throws IOException {
         List<Map<String, String>> mine = new ArrayList<>();
-        for (String line : Files.readAllLines(events, StandardCharsets.UTF_8)) {
+        // the server's agent may be appending: only complete lines (ending in a newline) count
+        String text = new String(Files.readAllBytes(events), StandardCharsets.UTF_8);
+        for (String line : text.substring(0, text.lastIndexOf('\n') + 1).split("\n")) {
+            if (line.trim().isEmpty()) {
+                continue;
+            }
             Map<String, String> e = EventsTable.parse(line);
             if (e.get("pid").equals(Long.toString(pid()))) {
                 mine.add(e);

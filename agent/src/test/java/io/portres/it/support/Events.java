@@ -20,7 +20,10 @@ public final class Events {
         if (!Files.exists(file)) {
             return out;
         }
-        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+        // The agent may be appending while a test polls: only complete lines (ending in a newline) count.
+        String text = new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
+        text = text.substring(0, text.lastIndexOf('\n') + 1);
+        for (String line : text.split("\n")) {
             if (!line.trim().isEmpty()) {
                 out.add(parse(line));
             }
