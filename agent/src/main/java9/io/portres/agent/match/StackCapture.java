@@ -8,28 +8,35 @@ import java.util.stream.Stream;
 
 /**
  * JDK 9+ version of {@code StackCapture} (multi-release jar). Two ways to read the stack, each where it is fastest
- * (measured on JDK 17, see BENCHMARKS.md):
+ * (BENCHMARKS.md):
  * <ul>
  *   <li>{@link StackWalker} for the caller alone: it fetches a first batch of frames and stops, about 1 µs
  *       however deep the stack;</li>
  *   <li>{@code SecurityManager.getClassContext()} when a class condition must look further up: one native walk
- *       that returns the classes of the whole stack, about 22 ns a frame against StackWalker's 130 (a frame 20 up:
- *       0.7 µs against 3.6-4.2 µs). Used on JDK 9 to 23 only: JDK 24 disabled the Security Manager for good, and
- *       there StackWalker is cheaper anyway. Creating the subclass installs nothing.</li>
+ *       that returns the classes of the whole stack, about 22 ns a frame on JDK 17 against StackWalker's 130 (a
+ *       frame 20 up: 0.7 µs against 3.6-4.2 µs; on JDK 25 1.5 µs against 2.0). It needs only an instance of a
+ *       subclass, which installs nothing; JDK 24+ disabled the Security Manager itself, not this method. Should a
+ *       future JDK drop the class, StackWalker does this too.</li>
  * </ul>
  */
 public final class StackCapture {
 
     private static final StackWalker WALKER = StackWalker.getInstance();
-    private static final ClassContext CLASS_CONTEXT = ClassContext.create();
+    private static final ClassContext CLASS_CONTEXT = classContext();
+
+    /** Null where the JDK has no usable SecurityManager class (a future JDK may remove it): StackWalker then. */
+    private static ClassContext classContext() {
+        try {
+            return ClassContext.create();
+        } catch (Throwable noSecurityManagerClass) {
+            return null;
+        }
+    }
 
     /** Only for its protected {@code getClassContext()}; never installed. */
     @SuppressWarnings("removal")
     private static final class ClassContext extends SecurityManager {
         static ClassContext create() {
-            if (io.portres.agent.hook.JdkVersion.FEATURE >= 24) {
-                return null;
-            }
             try {
                 return new ClassContext();
             } catch (Throwable refusedByAnInstalledSecurityManager) {
