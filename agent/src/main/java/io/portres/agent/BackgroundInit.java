@@ -26,10 +26,10 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * What premain leaves to a background thread so that the application starts sooner: the backend's start-up
- * work, the matcher tables, the method handles that connect the bridge (the first ones in a JVM cost
- * milliseconds of LambdaForm spinning), the start-up summary, and warming up the hooked JDK classes. A bind
- * that arrives before this finished waits on the bridge's READY latch.
+ * What the thread {@code portres-init} does once premain has handed over: start the backend, build the matcher
+ * tables, connect the dispatcher to the bridge and count {@code READY} down (a candidate bind that arrives before then
+ * waits on it), log the start-up summary; then, a quarter of a second later, warm up (so that the first matched bind
+ * loads nothing) and register the MBean.
  *
  * <p>A class of its own, apart from {@link Installer}: premain links Installer, and the JVM verifies every method
  * of a class it links, loading the types those methods use. What only this thread runs is verified here, on this
@@ -37,7 +37,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 final class BackgroundInit implements Runnable {
 
-private static final int SUMMARY_RULES = 20;
+    private static final int SUMMARY_RULES = 20;
+    private static final long DEFERRED_WORK_DELAY_MILLIS = 250;
 
     private final Policy policy;
     private final Backends.Choice choice;
@@ -103,13 +104,22 @@ private static final int SUMMARY_RULES = 20;
             } finally {
                 background.started.countDown();
             }
-            warmUp(background.transformer, log, bridge);
             Path file = Paths.get(options.policy()).toAbsolutePath().normalize();
             PolicyReloader reloader = new PolicyReloader(file, options.backend(), reconfigure(bridge), backends);
             if (options.reload()) {
                 reloader.start();
                 log.info("watching " + file + " for changes (reload=true)");
             }
+            // What is left only makes the first matched bind faster (the warm-up) or serves an operator (the MBean):
+            // it waits until the application's own start-up burst has passed, rather than compete with it for the
+            // cores (on 2 cores, about 3 ms of a short program's run; BENCHMARKS.md). A matched bind before then
+            // loads what it needs itself, once.
+            try {
+                Thread.sleep(DEFERRED_WORK_DELAY_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            warmUp(background.transformer, log, bridge);
             if (options.jmx()) {
                 try {
                     if (!AgentMBean.register(file.toString(), reloader)) {
