@@ -86,10 +86,33 @@ def dispatcher_section(path, lines, goals):
                      % (jdk, verdict(um, GOAL_UNMATCHED_NS, "ns")))
     for method in ("matchedByPort", "matchedByClass"):
         for policy in ("small", "10k"):
-            m = find(method, policy)
-            if m is not None:
-                goals.append("JDK %s, %s, %s policy, audit, events off: %s"
-                             % (jdk, method, policy, verdict(m, GOAL_MATCHED_NS, "ns")))
+            for events in ("off", "on"):
+                m = find(method, policy, events)
+                if m is not None:
+                    goals.append("JDK %s, %s, %s policy, audit, events %s%s: %s"
+                                 % (jdk, method, policy, events, " (with the caller)" if events == "on" else "",
+                                    verdict(m, GOAL_MATCHED_NS, "ns")))
+
+
+def stack_reads_section(path, lines):
+    rows = jmh_rows(load(path))
+    if not rows:
+        return
+    lines.append("### Stack reads alone (JMH StackReadBench, JDK %s: %s)" % (rows[0]["jdk"], rows[0]["vm"]))
+    lines.append("")
+    lines.append("ns/op to a class `depth` frames up (StackWalker, getClassContext) or to the nearest frame "
+                 "(StackWalker); \"added\" subtracts noop at the same depth.")
+    lines.append("")
+    lines.append("| benchmark | depth | ns/op | ± | added ns |")
+    lines.append("|---|---:|---:|---:|---:|")
+    base = {r["params"].get("depth"): r["score"] for r in rows if r["method"] == "noop"}
+    order = {"noop": 0, "walkerToNearest": 1, "walkerToTarget": 2, "classContextToTarget": 3}
+    rows.sort(key=lambda r: (int(r["params"].get("depth", 0)), order.get(r["method"], 9)))
+    for r in rows:
+        d = r["params"].get("depth")
+        added = "–" if r["method"] == "noop" else num(r["score"] - base.get(d, 0.0))
+        lines.append("| %s | %s | %s | %s | %s |" % (r["method"], d, num(r["score"]), num(r["error"]), added))
+    lines.append("")
 
 
 def e2e_section(folder, lines, goals):
@@ -144,12 +167,16 @@ def main():
         for feature in ("17",):
             if feature in s["jdks"]:
                 summ = s["jdks"][feature]["summary"]
-                for v in ("portres", "portres-10k"):
-                    goals.append("JDK %s start-up, %s, added median (paired): %s" % (
-                        feature, v, verdict(summ[v]["added_paired_ms"], GOAL_STARTUP_MS, "ms")))
+                goals.append("JDK %s start-up, portres (a policy whose rules do not match), added median (paired): "
+                             "%s" % (feature, verdict(summ["portres"]["added_paired_ms"], GOAL_STARTUP_MS, "ms")))
+                goals.append("JDK %s start-up, portres-10k, added median (paired): %s ms (measured, no goal)" % (
+                    feature, num(summ["portres-10k"]["added_paired_ms"])))
     for name in sorted(os.listdir(folder)):
         if name.startswith("jmh-dispatcher-") and name.endswith(".json"):
             dispatcher_section(os.path.join(folder, name), lines, goals)
+    for name in sorted(os.listdir(folder)):
+        if name.startswith("jmh-stack-reads-") and name.endswith(".json"):
+            stack_reads_section(os.path.join(folder, name), lines)
     e2e_section(folder, lines, goals)
     lines.append("### Goals")
     lines.append("")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every benchmark of BENCHMARKS.md and writes raw results to benchmarks/results/<UTC time>/ and a short
-# summary to benchmarks/results/SUMMARY.md. About 11-13 minutes on 2 cores.
+# summary to benchmarks/results/SUMMARY.md. About 8-10 minutes on 2 cores.
 #
 #   benchmarks/run.sh              build if a jar is missing, then run everything
 #   benchmarks/run.sh --rebuild    mvn -q -B -DskipTests package at the root first, always
@@ -72,6 +72,11 @@ j25="$(ls -d /usr/lib/jvm/temurin-25*/bin/java 2>/dev/null | head -1 || true)"
 if [[ -n "$j25" ]]; then
   jmh dispatcher-25 -cp "$cp" org.openjdk.jmh.Main 'io\.portres\.agent\.hook\.(DispatcherBench|CallPathBench)\.' \
     -p policy=small -jvm "$j25"
+fi
+# The two ways StackCapture reads the stack, alone (why class conditions use getClassContext).
+jmh stack-reads-17 -cp "$bench" org.openjdk.jmh.Main 'io\.portres\.bench\.StackReadBench\.'
+if [[ -n "$j25" ]]; then
+  jmh stack-reads-25 -cp "$bench" org.openjdk.jmh.Main 'io\.portres\.bench\.StackReadBench\.' -jvm "$j25"
 fi
 
 # End to end: benchmarks.jar alone on the class path, so that the agent's classes come from the -javaagent jar only.

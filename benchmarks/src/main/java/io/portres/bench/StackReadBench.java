@@ -1,0 +1,115 @@
+package io.portres.bench;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.Iterator;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.IntSupplier;
+import java.util.stream.Stream;
+
+/**
+ * The two ways {@code StackCapture} reads the binding thread's stack, alone: {@code StackWalker} and
+ * {@code SecurityManager.getClassContext()}, to a class {@code depth} frames up (what a class condition does), and
+ * {@code StackWalker} to the nearest frame only (what the event's caller needs). {@code noop} is the recursion alone.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+@State(Scope.Benchmark)
+public class StackReadBench {
+
+    @Param({"20", "200"})
+    public int depth;
+
+    private static final StackWalker WALKER = StackWalker.getInstance();
+    private static final String TARGET = Top.class.getName();
+    private static final String NEAREST = Layer.class.getName();
+
+    /** Only for its protected getClassContext(); never installed. */
+    @SuppressWarnings("removal")
+    private static final class ClassContext extends SecurityManager {
+        Class<?>[] classes() {
+            return getClassContext();
+        }
+    }
+
+    private static final ClassContext CONTEXT = new ClassContext();
+
+    /** The class a condition looks for, below {@code depth} frames of {@link Layer}. */
+    static final class Top {
+        static int run(int depth, IntSupplier read) {
+            return Layer.run(depth, read);
+        }
+    }
+
+    static final class Layer {
+        static int run(int depth, IntSupplier read) {
+            return depth == 0 ? read.getAsInt() : run(depth - 1, read) + 0;
+        }
+    }
+
+    private static final Function<Stream<StackWalker.StackFrame>, Integer> TO_TARGET = frames -> {
+        int n = 0;
+        for (Iterator<StackWalker.StackFrame> it = frames.iterator(); it.hasNext(); n++) {
+            if (it.next().getClassName().equals(TARGET)) {
+                return n;
+            }
+        }
+        return -1;
+    };
+
+    private static final Function<Stream<StackWalker.StackFrame>, Integer> TO_NEAREST = frames -> {
+        int n = 0;
+        for (Iterator<StackWalker.StackFrame> it = frames.iterator(); it.hasNext(); n++) {
+            if (it.next().getClassName().equals(NEAREST)) {
+                return n;
+            }
+        }
+        return -1;
+    };
+
+    private static final IntSupplier NOOP = () -> 1;
+    private static final IntSupplier WALKER_TO_TARGET = () -> WALKER.walk(TO_TARGET);
+    private static final IntSupplier WALKER_TO_NEAREST = () -> WALKER.walk(TO_NEAREST);
+    private static final IntSupplier CLASS_CONTEXT_TO_TARGET = () -> {
+        Class<?>[] stack = CONTEXT.classes();
+        for (int i = 0; i < stack.length; i++) {
+            if (stack[i].getName().equals(TARGET)) {
+                return i;
+            }
+        }
+        return -1;
+    };
+
+    @Benchmark
+    public int noop() {
+        return Top.run(depth, NOOP);
+    }
+
+    @Benchmark
+    public int walkerToTarget() {
+        return Top.run(depth, WALKER_TO_TARGET);
+    }
+
+    @Benchmark
+    public int classContextToTarget() {
+        return Top.run(depth, CLASS_CONTEXT_TO_TARGET);
+    }
+
+    @Benchmark
+    public int walkerToNearest() {
+        return Top.run(depth, WALKER_TO_NEAREST);
+    }
+}
