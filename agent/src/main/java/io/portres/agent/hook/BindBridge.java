@@ -6,6 +6,7 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.reflect.Constructor;
+import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.net.BindException;
 import java.net.InetAddress;
@@ -297,6 +298,13 @@ public final class BindBridge {
      * (the first method handles of a JVM cost milliseconds of LambdaForm spinning).
      */
     public static void prepare() throws Exception {
+        if (JDK8) {
+            if (netBind0Method == null) {
+                netBind0Method = declared("sun.nio.ch.Net", "bind0", FileDescriptor.class, boolean.class,
+                        boolean.class, InetAddress.class, int.class);
+            }
+            return;
+        }
         if (netBind0 == null) {
             Class<?> net = Class.forName("sun.nio.ch.Net");
             netBind0 = lookupIn(net).findStatic(net, "bind0", MethodType.methodType(void.class, FileDescriptor.class,
@@ -307,6 +315,10 @@ public final class BindBridge {
     /** The JDK's own native bind of a site (0: Net.bind0, 1: socketBind, 2: datagram bind0), with these arguments. */
     public static void realBind(int site, Object self, FileDescriptor fd, boolean preferIPv6, boolean exclusive,
                                 InetAddress address, int port) throws IOException {
+        if (JDK8) {
+            realBindReflectively(site, self, fd, preferIPv6, exclusive, address, port);
+            return;
+        }
         try {
             if (site == 0) {
                 MethodHandle h = netBind0;
@@ -347,6 +359,68 @@ public final class BindBridge {
         } catch (Throwable t) {
             throw new IOException(t);
         }
+    }
+
+    /**
+     * JDK 8: the first method handle of a JVM starts the whole {@code java.lang.invoke} machinery, interpreted (about
+     * 20 ms, which the application's first bind paid). Core reflection starts with a native accessor instead.
+     */
+    private static final boolean JDK8 = String.valueOf(System.getProperty("java.specification.version")).startsWith("1.");
+    private static volatile Method netBind0Method;
+    private static volatile Method legacyTcpBindMethod;
+    private static volatile Method legacyUdpBindMethod;
+
+    private static void realBindReflectively(int site, Object self, FileDescriptor fd, boolean preferIPv6,
+                                             boolean exclusive, InetAddress address, int port) throws IOException {
+        try {
+            if (site == 0) {
+                Method m = netBind0Method;
+                if (m == null) {
+                    m = declared("sun.nio.ch.Net", "bind0", FileDescriptor.class, boolean.class, boolean.class,
+                            InetAddress.class, int.class);
+                    netBind0Method = m;
+                }
+                m.invoke(null, fd, preferIPv6, exclusive, address, port);
+            } else if (site == 1) {
+                Method m = legacyTcpBindMethod;
+                if (m == null) {
+                    m = declared("java.net.AbstractPlainSocketImpl", "socketBind", InetAddress.class, int.class);
+                    legacyTcpBindMethod = m;
+                }
+                m.invoke(self, address, port);
+            } else {
+                Method m = legacyUdpBindMethod;
+                if (m == null) {
+                    m = declared("java.net.AbstractPlainDatagramSocketImpl", "bind0", int.class, InetAddress.class);
+                    legacyUdpBindMethod = m;
+                }
+                m.invoke(self, port, address);
+            }
+        } catch (InvocationTargetException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException) {
+                throw (IOException) cause;
+            } else if (cause instanceof RuntimeException) {
+                throw (RuntimeException) cause;
+            } else if (cause instanceof Error) {
+                throw (Error) cause;
+            }
+            throw new IOException(cause);
+        } catch (IOException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IOException(t);
+        }
+    }
+
+    private static Method declared(String className, String name, Class<?>... parameterTypes) throws Exception {
+        Method m = Class.forName(className).getDeclaredMethod(name, parameterTypes);
+        m.setAccessible(true);
+        return m;
     }
 
     /**
