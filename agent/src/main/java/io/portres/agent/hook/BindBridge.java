@@ -298,7 +298,7 @@ public final class BindBridge {
      * (the first method handles of a JVM cost milliseconds of LambdaForm spinning).
      */
     public static void prepare() throws Exception {
-        if (JDK8) {
+        if (REFLECTIVE_BIND) {
             if (netBind0Method == null) {
                 netBind0Method = declared("sun.nio.ch.Net", "bind0", FileDescriptor.class, boolean.class,
                         boolean.class, InetAddress.class, int.class);
@@ -315,7 +315,7 @@ public final class BindBridge {
     /** The JDK's own native bind of a site (0: Net.bind0, 1: socketBind, 2: datagram bind0), with these arguments. */
     public static void realBind(int site, Object self, FileDescriptor fd, boolean preferIPv6, boolean exclusive,
                                 InetAddress address, int port) throws IOException {
-        if (JDK8) {
+        if (REFLECTIVE_BIND) {
             realBindReflectively(site, self, fd, preferIPv6, exclusive, address, port);
             return;
         }
@@ -362,10 +362,21 @@ public final class BindBridge {
     }
 
     /**
-     * JDK 8: the first method handle of a JVM starts the whole {@code java.lang.invoke} machinery, interpreted (about
-     * 20 ms, which the application's first bind paid). Core reflection starts with a native accessor instead.
+     * JDK 8 to 17 make the native bind through core reflection: there it starts with a native accessor, whereas the
+     * first method handle of a type spins LambdaForms, interpreted (on JDK 8 the first of a JVM starts the whole
+     * {@code java.lang.invoke} machinery: about 20 ms, which the application's first bind paid). From JDK 18 core
+     * reflection is itself built on method handles (JEP 416), so the bridge uses them directly.
      */
-    private static final boolean JDK8 = String.valueOf(System.getProperty("java.specification.version")).startsWith("1.");
+    private static final boolean REFLECTIVE_BIND = reflectiveBind();
+
+    private static boolean reflectiveBind() {
+        try {
+            String spec = String.valueOf(System.getProperty("java.specification.version"));
+            return spec.startsWith("1.") || Integer.parseInt(spec) < 18;
+        } catch (RuntimeException unexpected) {
+            return false;
+        }
+    }
     private static volatile Method netBind0Method;
     private static volatile Method legacyTcpBindMethod;
     private static volatile Method legacyUdpBindMethod;
