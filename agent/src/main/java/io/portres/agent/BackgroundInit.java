@@ -28,8 +28,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * What the thread {@code portres-init} does once premain has handed over: start the backend, build the matcher
  * tables, connect the dispatcher to the bridge and count {@code READY} down (a candidate bind that arrives before then
- * waits on it), log the start-up summary; then, a quarter of a second later, warm up (so that the first matched bind
- * loads nothing) and register the MBean.
+ * waits on it), log the start-up summary, warm up (so that the first matched bind loads nothing); then, a quarter of
+ * a second later, register the MBean.
  *
  * <p>A class of its own, apart from {@link Installer}: premain links Installer, and the JVM verifies every method
  * of a class it links, loading the types those methods use. What only this thread runs is verified here, on this
@@ -110,16 +110,15 @@ final class BackgroundInit implements Runnable {
                 reloader.start();
                 log.info("watching " + file + " for changes (reload=true)");
             }
-            // What is left only makes the first matched bind faster (the warm-up) or serves an operator (the MBean):
-            // it waits until the application's own start-up burst has passed, rather than compete with it for the
-            // cores (on 2 cores, about 3 ms of a short program's run; BENCHMARKS.md). A matched bind before then
-            // loads what it needs itself, once.
+            warmUp(background.transformer, log, bridge);
+            // The MBean serves an operator, not a bind: it waits until the application's own start-up burst has
+            // passed, rather than compete with it for the cores (the JMX classes it loads cost a short program about
+            // 2.6 ms of its run on 2 cores; BENCHMARKS.md).
             try {
                 Thread.sleep(DEFERRED_WORK_DELAY_MILLIS);
             } catch (InterruptedException e) {
                 return;
             }
-            warmUp(background.transformer, log, bridge);
             if (options.jmx()) {
                 try {
                     if (!AgentMBean.register(file.toString(), reloader)) {
