@@ -110,7 +110,7 @@ final class BackgroundInit implements Runnable {
                 reloader.start();
                 log.info("watching " + file + " for changes (reload=true)");
             }
-            warmUp(background.transformer, log, bridge);
+            warmUp(background.transformer, log, bridge, policy);
             // The MBean serves an operator, not a bind: it waits until the application's own start-up burst has
             // passed, rather than compete with it for the cores (the JMX classes it loads cost a short program about
             // 2.6 ms of its run on 2 cores; BENCHMARKS.md).
@@ -190,9 +190,14 @@ final class BackgroundInit implements Runnable {
      * first real bind loads nothing (class loading inside a bind can happen under class-initialisation locks).
      * Then report what was instrumented.
      */
-    private static void warmUp(BindTransformer transformer, AgentLog log, Class<?> bridge) {
+    private static void warmUp(BindTransformer transformer, AgentLog log, Class<?> bridge, Policy policy) {
         try {
-            for (String name : HookPoint.classesInUse(JdkVersion.FEATURE, System.getProperties())) {
+            boolean udpAutoBind = false;
+            for (Rule r : policy.rules()) {
+                udpAutoBind |= r.protocol() == io.portres.policy.Protocol.UDP
+                        && (r.ports() == null || r.ports().contains(0));
+            }
+            for (String name : HookPoint.classesInUse(JdkVersion.FEATURE, System.getProperties(), udpAutoBind)) {
                 try {
                     Class.forName(name, false, null);
                 } catch (ClassNotFoundException notInThisJdk) {

@@ -64,14 +64,16 @@ class CandidatePortsTest {
     @Test
     void theWarmUpLoadsOnlyTheLegacyImplementationsThisJdkSelects() {
         Properties none = new Properties();
-        assertThat(HookPoint.classesInUse(8, none)).contains("java.net.AbstractPlainSocketImpl",
+        assertThat(HookPoint.classesInUse(8, none, true)).contains("java.net.AbstractPlainSocketImpl",
                 "java.net.AbstractPlainDatagramSocketImpl", "sun.nio.ch.DatagramChannelImpl");
-        assertThat(HookPoint.classesInUse(17, none)).containsExactly("sun.nio.ch.Net", "sun.net.NetHooks");
+        assertThat(HookPoint.classesInUse(11, none, false)).doesNotContain("sun.nio.ch.DatagramChannelImpl")
+                .contains("java.net.AbstractPlainSocketImpl");
+        assertThat(HookPoint.classesInUse(17, none, true)).containsExactly("sun.nio.ch.Net", "sun.net.NetHooks");
         Properties plain = new Properties();
         plain.setProperty("jdk.net.usePlainSocketImpl", "");
         plain.setProperty("jdk.net.usePlainDatagramSocketImpl", "true");
-        assertThat(HookPoint.classesInUse(17, plain)).contains("java.net.AbstractPlainSocketImpl",
+        assertThat(HookPoint.classesInUse(17, plain, false)).contains("java.net.AbstractPlainSocketImpl",
                 "java.net.AbstractPlainDatagramSocketImpl");
-        assertThat(HookPoint.classesInUse(21, plain)).containsExactly("sun.nio.ch.Net", "sun.net.NetHooks");
+        assertThat(HookPoint.classesInUse(21, plain, false)).containsExactly("sun.nio.ch.Net", "sun.net.NetHooks");
     }
 }

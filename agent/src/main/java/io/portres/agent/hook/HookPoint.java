@@ -52,9 +52,10 @@ public enum HookPoint {
     /**
      * Binary names of the hooked classes that this JVM's socket APIs will load: the warm-up loads these (and so
      * rewrites them) ahead of the application, and leaves out the legacy implementations that this JDK and its
-     * switches do not select (they are still rewritten if something loads them).
+     * switches do not select, and JDK 8/11's {@code DatagramChannelImpl} unless a UDP rule can match its implicit
+     * binds (they are still rewritten if something loads them).
      */
-    public static java.util.List<String> classesInUse(int jdk, java.util.Properties props) {
+    public static java.util.List<String> classesInUse(int jdk, java.util.Properties props, boolean udpAutoBind) {
         java.util.List<String> out = new java.util.ArrayList<String>();
         out.add(NET_BIND.className());
         out.add(TCP_CONNECT.className());
@@ -64,7 +65,7 @@ public enum HookPoint {
         if (jdk <= 14 || (jdk <= 17 && selected(props.getProperty("jdk.net.usePlainDatagramSocketImpl")))) {
             out.add(LEGACY_UDP_BIND.className());
         }
-        if (jdk <= 11) {
+        if (jdk <= 11 && udpAutoBind) { // only a UDP rule that can match an implicit bind makes the hook act
             out.add(UDP_SEND.className());
         }
         return out;
