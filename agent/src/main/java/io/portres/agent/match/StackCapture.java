@@ -13,9 +13,8 @@ import java.lang.reflect.Method;
  * <p>JDK 8 version: for the caller alone, fills a Throwable's backtrace (native, cheap) and reads elements one by
  * one through {@code sun.misc.JavaLangAccess}, stopping as soon as enough frames are known, instead of
  * materialising the whole {@code StackTraceElement[]}. When a class condition must look further up,
- * {@code SecurityManager.getClassContext()} returns the classes of the whole stack in one native walk (no
- * StackTraceElement at all). The JDK 9+ version ({@code META-INF/versions/9}) uses {@code StackWalker} and the same
- * class context.
+ * {@link ClassContextFrames} (no StackTraceElement at all). The JDK 9+ version ({@code META-INF/versions/9}) uses
+ * {@code StackWalker} and the same class context.
  */
 public final class StackCapture {
 
@@ -46,23 +45,6 @@ public final class StackCapture {
         ACCESS = access;
     }
 
-    private static final ClassContext CLASS_CONTEXT = ClassContext.create();
-
-    /** Only for its protected {@code getClassContext()}; never installed. */
-    private static final class ClassContext extends SecurityManager {
-        static ClassContext create() {
-            try {
-                return new ClassContext();
-            } catch (Throwable refusedByAnInstalledSecurityManager) {
-                return null;
-            }
-        }
-
-        Class<?>[] classes() {
-            return getClassContext();
-        }
-    }
-
     private StackCapture() {
     }
 
@@ -76,23 +58,9 @@ public final class StackCapture {
      * is that frame), so that a class condition met near the bind does not read the whole stack.
      */
     public static String[] callerFramesUntil(int max, ClassMatcher stop) {
-        if (stop != null && CLASS_CONTEXT != null) {
-            Class<?>[] stack = CLASS_CONTEXT.classes();
-            String[] out = new String[Math.min(max, stack.length)];
-            int n = 0;
-            for (int i = 0; i < stack.length && n < out.length; i++) {
-                String cls = stack[i].getName();
-                if (cls.indexOf('/') >= 0) {
-                    continue; // a lambda's VM-anonymous class: the Throwable path does not show these either
-                }
-                if (n > 0 || !SocketCode.isSocketOrAgentFrame(cls)) {
-                    out[n++] = cls;
-                    if (stop.matches(cls)) {
-                        break;
-                    }
-                }
-            }
-            return trim(out, n);
+        String[] fromClassContext = stop == null ? null : ClassContextFrames.until(max, stop);
+        if (fromClassContext != null) {
+            return fromClassContext;
         }
         Throwable t = new Throwable();
         if (DEPTH != null) {
