@@ -194,8 +194,7 @@ final class BackgroundInit implements Runnable {
         try {
             boolean udpAutoBind = false;
             for (Rule r : policy.rules()) {
-                udpAutoBind |= r.protocol() == io.portres.policy.Protocol.UDP
-                        && (r.ports() == null || r.ports().contains(0));
+                udpAutoBind |= Installer.matchesImplicitUdpBinds(r);
             }
             for (String name : HookPoint.classesInUse(JdkVersion.FEATURE, System.getProperties(), udpAutoBind)) {
                 try {

@@ -321,11 +321,19 @@ public final class Installer {
             if (r.implicit()) {
                 set(bits, 65536);
             }
-            if (r.protocol() == Protocol.UDP && (r.ports() == null || r.ports().contains(0))) {
+            if (matchesImplicitUdpBinds(r)) {
                 set(bits, 65537);
             }
         }
         return bits;
+    }
+
+    /**
+     * A UDP rule that admits port 0: it could match the bind a JDK 8/11 DatagramChannel makes inside send/connect,
+     * which the bridge then turns into an explicit one.
+     */
+    static boolean matchesImplicitUdpBinds(Rule r) {
+        return r.protocol() == Protocol.UDP && (r.ports() == null || r.ports().contains(0));
     }
 
     private static void set(long[] bits, int bit) {

@@ -41,7 +41,6 @@ final class ClassFilePatcher {
 
     private final byte[] in;
     private final Pool pool;
-    private int pos;
 
     final String className;
     private final int[] fieldOffsets;
@@ -56,7 +55,7 @@ final class ClassFilePatcher {
             throw new IOException("not a class file");
         }
         pool = new Pool(classfile);
-        pos = pool.end;
+        int pos = pool.end;
         className = pool.className(u2(pos + 2));
         int interfaces = u2(pos + 6);
         pos += 8 + 2 * interfaces;
@@ -491,43 +490,28 @@ final class ClassFilePatcher {
     static {
         char[] l = new char[256];
         java.util.Arrays.fill(l, '0');
-        for (int op = 0; op <= 0xc9; op++) {
-            l[op] = '1';
-        }
+        java.util.Arrays.fill(l, 0x00, 0xca, '1');
         l[0x10] = '2';
         l[0x11] = '3';
         l[0x12] = '2';
-        l[0x13] = '3';
-        l[0x14] = '3';
-        for (int op = 0x15; op <= 0x19; op++) {
-            l[op] = '2';
-        }
-        for (int op = 0x36; op <= 0x3a; op++) {
-            l[op] = '2';
-        }
+        java.util.Arrays.fill(l, 0x13, 0x15, '3');
+        java.util.Arrays.fill(l, 0x15, 0x1a, '2');
+        java.util.Arrays.fill(l, 0x36, 0x3b, '2');
         l[0x84] = '3';
-        for (int op = 0x99; op <= 0xa8; op++) {
-            l[op] = '3';
-        }
+        java.util.Arrays.fill(l, 0x99, 0xa9, '3');
         l[0xa9] = '2';
         l[0xaa] = '0';
         l[0xab] = '0';
-        for (int op = 0xb2; op <= 0xb8; op++) {
-            l[op] = '3';
-        }
-        l[0xb9] = '5';
-        l[0xba] = '5';
+        java.util.Arrays.fill(l, 0xb2, 0xb9, '3');
+        java.util.Arrays.fill(l, 0xb9, 0xbb, '5');
         l[0xbb] = '3';
         l[0xbc] = '2';
         l[0xbd] = '3';
-        l[0xc0] = '3';
-        l[0xc1] = '3';
+        java.util.Arrays.fill(l, 0xc0, 0xc2, '3');
         l[0xc4] = '0';
         l[0xc5] = '4';
-        l[0xc6] = '3';
-        l[0xc7] = '3';
-        l[0xc8] = '5';
-        l[0xc9] = '5';
+        java.util.Arrays.fill(l, 0xc6, 0xc8, '3');
+        java.util.Arrays.fill(l, 0xc8, 0xca, '5');
         LENGTHS = new String(l);
     }
 
@@ -651,6 +635,11 @@ final class ClassFilePatcher {
 
         private int u2(int p) {
             return ((b[p] & 0xff) << 8) | (b[p + 1] & 0xff);
+        }
+
+        /** Where entry {@code index} of the original pool starts; 0 for the unused second slot of a Long or Double. */
+        int offset(int index) {
+            return offsets[index];
         }
 
         String utf8(int index) throws IOException {

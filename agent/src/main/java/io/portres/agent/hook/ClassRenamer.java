@@ -24,44 +24,24 @@ final class ClassRenamer {
         byte[] fromDesc = ascii("L" + fromInternal + ";");
         byte[] toDesc = ascii("L" + toInternal + ";");
         ByteArrayOutputStream out = new ByteArrayOutputStream(classfile.length + 64);
-        int count = u2(classfile, 8);
-        int p = 10;
+        ClassFilePatcher.Pool pool = new ClassFilePatcher.Pool(classfile);
         int copied = 0; // classfile[copied, p) is still to be copied unchanged
-        for (int i = 1; i < count; i++) {
-            int tag = classfile[p] & 0xff;
-            switch (tag) {
-                case 1: { // Utf8
-                    int length = u2(classfile, p + 1);
-                    int start = p + 3;
-                    boolean whole = length == from.length && matchAt(classfile, start, from);
-                    int firstDesc = whole ? -1 : indexOf(classfile, start, start + length, fromDesc);
-                    if (whole || firstDesc >= 0) {
-                        out.write(classfile, copied, p - copied);
-                        byte[] value = whole ? to : replaceAll(classfile, start, start + length, fromDesc, toDesc);
-                        out.write(1);
-                        out.write(value.length >>> 8);
-                        out.write(value.length);
-                        out.write(value, 0, value.length);
-                        copied = start + length;
-                    }
-                    p = start + length;
-                    break;
-                }
-                case 7: case 8: case 16: case 19: case 20: // Class, String, MethodType, Module, Package
-                    p += 3;
-                    break;
-                case 15: // MethodHandle
-                    p += 4;
-                    break;
-                case 3: case 4: case 9: case 10: case 11: case 12: case 17: case 18:
-                    p += 5;
-                    break;
-                case 5: case 6: // Long, Double: two slots
-                    p += 9;
-                    i++;
-                    break;
-                default:
-                    throw new IOException("unknown constant pool tag " + tag + " at entry " + i);
+        for (int i = 1; i < pool.count; i++) {
+            int p = pool.offset(i);
+            if (p == 0 || (classfile[p] & 0xff) != 1) {
+                continue; // the unused second slot of a Long or Double, or not a Utf8 entry
+            }
+            int length = u2(classfile, p + 1);
+            int start = p + 3;
+            boolean whole = length == from.length && matchAt(classfile, start, from);
+            if (whole || indexOf(classfile, start, start + length, fromDesc) >= 0) {
+                out.write(classfile, copied, p - copied);
+                byte[] value = whole ? to : replaceAll(classfile, start, start + length, fromDesc, toDesc);
+                out.write(1);
+                out.write(value.length >>> 8);
+                out.write(value.length);
+                out.write(value, 0, value.length);
+                copied = start + length;
             }
         }
         out.write(classfile, copied, classfile.length - copied);
