@@ -123,6 +123,14 @@ class BlockSearchTest {
         }
     }
 
+    /** A kernel that lets any socket share a port (SO_REUSEADDR sockets not listening yet): only claims help. */
+    static final class SharingKernel extends FakeKernel {
+        @Override
+        synchronized void bind(FakeSocket s, int port) {
+            bound.put(port, s);
+        }
+    }
+
     /** A server socket: SO_REUSEADDR on, as the JDK opens them on Linux. */
     static FakeSocket server(FakeKernel k) {
         return new FakeSocket(k, true, false);
@@ -182,12 +190,7 @@ class BlockSearchTest {
     @Test
     void aPortThisJvmHandedOutIsSkippedEvenWhenTheKernelWouldShareIt() throws Exception {
         PortBlock b = block(50000, 2);
-        FakeKernel k = new FakeKernel() {
-            @Override
-            synchronized void bind(FakeSocket s, int port) {
-                bound.put(port, s); // a kernel that lets anything share (SO_REUSEADDR sockets, not yet listening)
-            }
-        };
+        FakeKernel k = new SharingKernel();
         FakeSocket a = server(k);
         FakeSocket c = server(k);
         assertThat(a.bind(b)).isEqualTo(50000);
@@ -246,12 +249,7 @@ class BlockSearchTest {
     @Test
     void concurrentSearchesNeverHandOnePortToTwoLiveSockets() throws Exception {
         PortBlock b = block(50000, 8);
-        FakeKernel k = new FakeKernel() {
-            @Override
-            synchronized void bind(FakeSocket s, int port) {
-                bound.put(port, s); // shares everything: only the claims keep sockets apart
-            }
-        };
+        FakeKernel k = new SharingKernel();
         int threads = 16;
         CountDownLatch go = new CountDownLatch(1);
         AtomicInteger duplicates = new AtomicInteger();
