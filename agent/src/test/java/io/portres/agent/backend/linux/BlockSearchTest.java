@@ -34,8 +34,9 @@ class BlockSearchTest {
         final FakeKernel kernel;
         boolean reuseAddress;
         boolean reusePort;
-        boolean open = true;
-        int port = -1;
+        volatile boolean open = true;
+        /** Set by the kernel's bind, as getsockname would tell. */
+        volatile int port = -1;
         private boolean savedReuseAddress;
         private boolean savedReusePort;
 
@@ -46,8 +47,7 @@ class BlockSearchTest {
         }
 
         int bind(PortBlock b) throws Exception {
-            port = b.search(p -> kernel.bind(this, p), this, Protocol.TCP, kernel);
-            return port;
+            return b.search(p -> kernel.bind(this, p), this, Protocol.TCP, kernel);
         }
 
         void close() {
@@ -104,6 +104,7 @@ class BlockSearchTest {
                 throw new BindException(refusal);
             }
             bound.put(port, s);
+            s.port = port;
         }
 
         @Override
@@ -128,6 +129,7 @@ class BlockSearchTest {
         @Override
         synchronized void bind(FakeSocket s, int port) {
             bound.put(port, s);
+            s.port = port;
         }
     }
 
