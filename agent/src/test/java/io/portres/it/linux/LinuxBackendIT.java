@@ -3,6 +3,7 @@ package io.portres.it.linux;
 import io.portres.it.apps.BindAndReport;
 import io.portres.it.apps.BindEveryApi;
 import io.portres.it.apps.ConcurrentBinds;
+import io.portres.it.apps.LinuxBlockApp;
 import io.portres.it.support.AppOutput;
 import io.portres.it.support.Events;
 import io.portres.it.support.ForkedJvm;
@@ -175,6 +176,95 @@ class LinuxBackendIT {
         assertThat(c.get("binds")).as(r.toString()).isGreaterThan(100);
         assertThat(c.get("exhausted")).as("64 threads on 32 ports must sometimes find the block full").isPositive();
         assertThat(c.get("fdsAfter")).as("no file-descriptor leak").isLessThanOrEqualTo(c.get("fdsBefore") + 2);
+    }
+
+    /** One block, one rule for every wildcard bind. */
+    static String blockPolicy(String onError, String block) {
+        return "version: 1\n"
+                + "mode: enforce\n"
+                + "onError: " + onError + "\n"
+                + "log: { file: portres.log, events: events.jsonl }\n"
+                + "reservations:\n"
+                + "  block: " + block + "\n"
+                + "rules:\n"
+                + "  - { name: all, match: { port: 0 }, reservation: block }\n";
+    }
+
+    static ForkedJvm.Result runApp(Path dir, String policyYaml, String... args) throws Exception {
+        Path policy = Policies.write(dir, "policy.yaml", policyYaml);
+        return ForkedJvm.on(JdkMatrix.current()).agent(policy.toString()).workDir(dir.toFile())
+                .main(LinuxBlockApp.class.getName(), args).run();
+    }
+
+    @Test
+    void reusePortListenersNeverShareAPort(@TempDir Path dir) throws Exception {
+        Assumptions.assumeTrue(JdkMatrix.current().feature >= 9, "SO_REUSEPORT is a JDK 9+ option");
+        ForkedJvm.Result r = runApp(dir, blockPolicy("fail", "{ protocol: tcp, startPort: 27000, count: 1 }"),
+                "reuseport", "2");
+        assertThat(r.stdout).as(r.toString()).contains("reuseport 27000\n")
+                .contains("reuseport FAILED java.net.BindException: portres: rule 'all' could not bind this tcp"
+                        + " socket in reservation 'block' (tcp 27000): the reservation is exhausted: all 1 ports of"
+                        + " tcp 27000 are in use");
+    }
+
+    @Test
+    void multicastSocketsNeverShareAPort(@TempDir Path dir) throws Exception {
+        ForkedJvm.Result r = runApp(dir, blockPolicy("fail", "{ protocol: udp, startPort: 27010, count: 4 }"),
+                "multicast", "5");
+        Map<String, Integer> seen = new HashMap<String, Integer>();
+        for (String line : r.stdout.split("\n")) {
+            if (line.matches("multicast \\d+")) {
+                assertThat(seen.put(line, 1)).as("a port handed out twice: " + line + "\n" + r).isNull();
+                assertThat(Integer.parseInt(line.substring(10))).isBetween(27010, 27013);
+            }
+        }
+        assertThat(seen).as(r.toString()).hasSize(4);
+        assertThat(r.stdout).contains("multicast FAILED java.net.BindException: portres: rule 'all' could not bind"
+                + " this udp socket in reservation 'block' (udp 27010-27013): the reservation is exhausted: all 4"
+                + " ports of udp 27010-27013 are in use");
+    }
+
+    /** glibc's messages are localized: the JDK's BindException says "Die Adresse wird bereits verwendet". */
+    @Test
+    void aFullBlockUnderContinueBindsOutsideItInAGermanLocale(@TempDir Path dir) throws Exception {
+        Path policy = Policies.write(dir, "policy.yaml",
+                blockPolicy("continue", "{ protocol: tcp, startPort: 27020, count: 2 }"));
+        ForkedJvm.Result r = ForkedJvm.on(JdkMatrix.current()).agent(policy.toString()).workDir(dir.toFile())
+                .env("LC_ALL", "de_DE.UTF-8").env("LANG", "de_DE.UTF-8")
+                .main(LinuxBlockApp.class.getName(), "server", "3").run();
+        ForkedJvm.Result german = ForkedJvm.on(JdkMatrix.current()).env("LC_ALL", "de_DE.UTF-8")
+                .main(LinuxBlockApp.class.getName(), "conflict", "27029").run();
+        assertThat(german.stdout).as("the de_DE.UTF-8 locale is missing (generate it: localedef -i de_DE -f UTF-8"
+                + " de_DE.UTF-8; scripts/test.sh does)\n" + german).contains("conflict Die Adresse wird bereits"
+                + " verwendet");
+        assertThat(r.stdout).as(r.toString()).containsPattern("server 2702[01]\nserver 2702[01]\nserver \\d+\n")
+                .doesNotContain("FAILED");
+        List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
+        assertThat(events).hasSize(3);
+        assertThat(events.get(2)).containsEntry("outcome", "continued");
+        assertThat((String) events.get(2).get("error")).startsWith("the reservation is exhausted: all 2 ports");
+    }
+
+    /**
+     * Passive-FTP-like data connections, the server closing first: every port of the block is left in TIME_WAIT
+     * after {@code count} transfers. The block serves at least as many as the server's own port range does.
+     */
+    @Test
+    void aBlockServesMoreTransfersThanPortsWhilePortsAreInTimeWait(@TempDir Path dir) throws Exception {
+        ForkedJvm.Result own = ForkedJvm.on(JdkMatrix.current()).workDir(dir.toFile())
+                .main(LinuxBlockApp.class.getName(), "passive-range", "15", "27040", "5").run();
+        assertThat(own.stdout).as(own.toString()).contains("served 15 of 15");
+        ForkedJvm.Result r = runApp(dir, blockPolicy("fail", "{ protocol: tcp, startPort: 27030, count: 5 }"),
+                "passive", "15");
+        assertThat(r.stdout).as(r.toString()).contains("served 15 of 15");
+        for (String line : r.stdout.split("\n")) {
+            if (line.startsWith("transfer ")) {
+                assertThat(Integer.parseInt(line.substring(line.lastIndexOf(' ') + 1))).as(line)
+                        .isBetween(27030, 27034);
+            }
+        }
+        List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
+        assertThat(events).hasSize(15).allSatisfy(e -> assertThat(e).containsEntry("outcome", "associated"));
     }
 
     /** In a network namespace of its own (never the host's setting): needs root and unshare. */
