@@ -3,6 +3,7 @@ package io.portres.it.linux;
 import io.portres.it.apps.BindAndReport;
 import io.portres.it.apps.BindEveryApi;
 import io.portres.it.apps.ConcurrentBinds;
+import io.portres.it.apps.CreateRace;
 import io.portres.it.apps.LinuxBlockApp;
 import io.portres.it.support.AppOutput;
 import io.portres.it.support.Events;
@@ -22,6 +23,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -315,6 +318,41 @@ class LinuxBackendIT {
                 "bound server-socket-channel 403\\d\\d");
         String log = new String(Files.readAllBytes(dir.resolve("portres.log")), StandardCharsets.UTF_8);
         assertThat(log).contains("is in net.ipv4.ip_local_reserved_ports").doesNotContain("WARN");
+    }
+
+    /** Runs {@link CreateRace} as root in a network namespace of its own. */
+    static String createRace(Path dir, String... args) throws Exception {
+        List<String> cmd = new ArrayList<String>(Arrays.asList("unshare", "-n"));
+        cmd.addAll(ForkedJvm.on(JdkMatrix.current()).classpath(System.getProperty("java.class.path"))
+                .main(CreateRace.class.getName(), args).command());
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = AppOutput.readAll(p.getInputStream());
+        assertThat(p.waitFor()).as(out).isZero();
+        return out;
+    }
+
+    @Test
+    void backendsCreatingBlocksAtOnceKeepEachOthersBlocks(@TempDir Path dir) throws Exception {
+        Assumptions.assumeTrue(isRootWithUnshare(), "SKIPPED: needs root and unshare -n (network namespaces)");
+        String out = createRace(dir, "threads", "8", "20");
+        assertThat(out).contains("lost 0 of 160");
+    }
+
+    @Test
+    void aJvmCreatingItsBlockWaitsForAnotherWriterAndKeepsItsChange(@TempDir Path dir) throws Exception {
+        Assumptions.assumeTrue(isRootWithUnshare(), "SKIPPED: needs root and unshare -n (network namespaces)");
+        Path policy = Policies.write(dir, "policy.yaml", blockPolicy("fail",
+                "{ protocol: tcp, startPort: 27200, count: 10, create: true }"));
+        List<String> agentJvm = ForkedJvm.on(JdkMatrix.current()).agent(policy.toString())
+                .main(LinuxBlockApp.class.getName(), "server", "1").command();
+        List<String> args = new ArrayList<String>(Arrays.asList("hold", dir.toString()));
+        args.addAll(agentJvm);
+        String out = createRace(dir, args.toArray(new String[0]));
+        assertThat(out).contains("child waited for the lock").contains("child exit 0")
+                .containsPattern("server 2720\\d").contains("reserved=1000,27200-27209,27300-27309");
+        String log = new String(Files.readAllBytes(dir.resolve("portres.log")), StandardCharsets.UTF_8);
+        assertThat(log).contains("added reservation 'block' (tcp 27200-27209) to net.ipv4.ip_local_reserved_ports")
+                .doesNotContain("WARN");
     }
 
     static boolean isRootWithUnshare() {
