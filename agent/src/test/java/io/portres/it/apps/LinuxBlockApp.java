@@ -26,7 +26,8 @@ import java.util.List;
  *       transfers: a listener on port 0 (matched: the block chooses), or on the next port of its own range as an
  *       FTP server's passive ports do; a client connects on loopback, the server sends 1 KiB and closes first, so
  *       that its side of every data connection ends in TIME_WAIT. Prints {@code transfer <i> <port>} per transfer
- *       and {@code served <k> of <n>}.</li>
+ *       and {@code served <k> of <n>}; {@code passive <n> <m>} then opens m+1 ServerSockets on port 0 at once, kept
+ *       open ({@code server <port>}).</li>
  * </ul>
  */
 public final class LinuxBlockApp {
@@ -48,7 +49,7 @@ public final class LinuxBlockApp {
             return;
         }
         if (mode.startsWith("passive")) {
-            int first = args.length > 2 ? Integer.parseInt(args[2]) : 0;
+            int first = args.length > 2 ? Integer.parseInt(args[2]) : 0; // passive: the m of "passive <n> <m>"
             int count = args.length > 3 ? Integer.parseInt(args[3]) : 1;
             int served = 0;
             for (int i = 0; i < n; i++) {
@@ -61,8 +62,15 @@ public final class LinuxBlockApp {
                 }
             }
             System.out.println("served " + served + " of " + n);
+            if (mode.equals("passive") && args.length > 2) {
+                openAll("server", first + 1); // "passive <n> <m>": then m+1 server sockets at once
+            }
             return;
         }
+        openAll(mode, n);
+    }
+
+    private static void openAll(String mode, int n) throws Exception {
         for (int i = 0; i < n; i++) {
             try {
                 System.out.println(mode + " " + open(mode));
