@@ -35,10 +35,9 @@ public final class SocketTable {
         SocketTable t = new SocketTable();
         String base = protocol == Protocol.TCP ? "tcp" : "udp";
         for (String name : new String[] {base, base + "6"}) {
-            String text;
+            byte[] text;
             try {
-                text = new String(Streams.readAll(new FileInputStream(procNet.resolve(name).toFile())),
-                        StandardCharsets.US_ASCII);
+                text = Streams.readAll(new FileInputStream(procNet.resolve(name).toFile()));
             } catch (FileNotFoundException noIpv6) {
                 continue;
             }
@@ -47,25 +46,73 @@ public final class SocketTable {
         return t;
     }
 
-    /** Parses one table: a heading line, then {@code sl local_address rem_address st ...} per socket. */
-    void parse(String text, boolean tcp) {
-        int lineStart = text.indexOf('\n') + 1; // line 0 is the heading
-        while (lineStart > 0 && lineStart < text.length()) {
-            int end = text.indexOf('\n', lineStart);
-            String[] f = text.substring(lineStart, end < 0 ? text.length() : end).trim().split("\\s+");
-            lineStart = end + 1;
-            if (f.length < 4) {
-                continue;
-            }
-            int colon = f[1].lastIndexOf(':'); // local_address: hex address ':' hex port
-            try {
-                int port = Integer.parseInt(f[1].substring(colon + 1), 16);
-                int state = Integer.parseInt(f[3], 16);
+    /**
+     * Parses one table: a heading line, then {@code sl local_address rem_address st ...} per socket, the address and
+     * port in hex. Scans the bytes (no string per line): with thousands of connections in TIME_WAIT the table is
+     * large, and the agent reads it on a binding thread.
+     */
+    void parse(byte[] text, boolean tcp) {
+        int i = next(text, 0); // line 0 is the heading
+        while (i < text.length) {
+            int p = skipToken(text, skipSpaces(text, i)); // sl
+            p = skipSpaces(text, p);
+            int localEnd = skipToken(text, p);
+            int colon = lastColon(text, p, localEnd);
+            int port = colon < 0 ? -1 : hex(text, colon + 1, localEnd);
+            p = skipToken(text, skipSpaces(text, localEnd)); // rem_address
+            p = skipSpaces(text, p);
+            int state = hex(text, p, skipToken(text, p));
+            if (port >= 0 && port <= 65535 && state >= 0) {
                 (tcp && state == TCP_TIME_WAIT ? timeWait : inUse).set(port);
-            } catch (RuntimeException notASocketLine) {
-                // skipped
+            }
+            i = next(text, i);
+        }
+    }
+
+    private static int next(byte[] t, int i) {
+        while (i < t.length && t[i] != '\n') {
+            i++;
+        }
+        return i + 1;
+    }
+
+    private static int skipSpaces(byte[] t, int i) {
+        while (i < t.length && (t[i] == ' ' || t[i] == '\t')) {
+            i++;
+        }
+        return i;
+    }
+
+    private static int skipToken(byte[] t, int i) {
+        while (i < t.length && t[i] != ' ' && t[i] != '\t' && t[i] != '\n') {
+            i++;
+        }
+        return i;
+    }
+
+    private static int lastColon(byte[] t, int from, int to) {
+        for (int i = to - 1; i >= from; i--) {
+            if (t[i] == ':') {
+                return i;
             }
         }
+        return -1;
+    }
+
+    /** The hex number in {@code t[from..to)}, or -1 if it is empty, not hex, or longer than 4 digits. */
+    private static int hex(byte[] t, int from, int to) {
+        if (to <= from || to - from > 4) {
+            return -1;
+        }
+        int v = 0;
+        for (int i = from; i < to; i++) {
+            int d = Character.digit(t[i], 16);
+            if (d < 0) {
+                return -1;
+            }
+            v = v * 16 + d;
+        }
+        return v;
     }
 
     /** Some socket other than a TIME_WAIT connection holds the port (listening, connected, closing, UDP). */
@@ -92,7 +139,7 @@ public final class SocketTable {
 
     static SocketTable parsed(String text, boolean tcp) {
         SocketTable t = new SocketTable();
-        t.parse(text, tcp);
+        t.parse(text.getBytes(StandardCharsets.US_ASCII), tcp);
         return t;
     }
 }
