@@ -117,7 +117,9 @@ public final class LinuxBackend implements ReservationBackend {
             return attempt.port();
         }
         if (attempt.port() != 0) {
-            if (!b.contains(attempt.port()) && log != null) {
+            if (b.contains(attempt.port())) {
+                b.explicitBind(attempt.port());
+            } else if (log != null) {
                 log.warnOnce("outside:" + attempt.rule().name() + ":" + attempt.port(), "rule '"
                         + attempt.rule().name() + "': a bind to port " + attempt.port() + " is outside reservation '"
                         + b.reservation.name() + "' (" + b.reservation.describe() + "); it goes through unchanged");
@@ -164,17 +166,17 @@ public final class LinuxBackend implements ReservationBackend {
         }
     }
 
-    /** The socket tables under /proc/net, or null when they cannot be read. */
-    static final PortBlock.Tables TABLES = new PortBlock.Tables() {
+    /** The socket tables under /proc/net, the last one kept. */
+    static final PortBlock.Tables TABLES = new CachedTables(new PortBlock.Tables() {
         @Override
-        public SocketTable read(Protocol protocol) {
+        public SocketTable read(Protocol protocol, long notBefore) {
             try {
                 return SocketTable.read(SocketTable.PROC_NET, protocol);
             } catch (IOException | RuntimeException e) {
                 return null;
             }
         }
-    };
+    });
 
     /**
      * The socket being bound, through its FileDescriptor: held weakly (a socket dropped without close is no longer

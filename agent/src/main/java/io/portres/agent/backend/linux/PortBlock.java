@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.net.BindException;
 import java.util.BitSet;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
@@ -41,12 +42,19 @@ final class PortBlock {
     final AtomicInteger cursor = new AtomicInteger();
     /** Per port of the block: the socket this JVM handed it to (or that is binding to it now), or null. */
     private final AtomicReferenceArray<Claim> claims;
+    /**
+     * Per port: when this JVM last found the socket it had handed the port to closed, or the application bound it
+     * explicitly ({@link System#nanoTime}; 0: never). A socket table read before that may miss connections that
+     * socket accepted, so it is not trusted for that port.
+     */
+    private final AtomicLongArray lastFreed;
 
     PortBlock(Reservation reservation) {
         this.reservation = reservation;
         this.start = reservation.startPort();
         this.count = reservation.count();
         this.claims = new AtomicReferenceArray<Claim>(count);
+        this.lastFreed = new AtomicLongArray(count);
     }
 
     boolean contains(int port) {
@@ -71,10 +79,17 @@ final class PortBlock {
         void restore();
     }
 
-    /** The socket tables of a protocol now; null when they cannot be read. */
+    /**
+     * The socket tables of a protocol; null when they cannot be read. A table read at or after {@code notBefore}
+     * ({@link System#nanoTime}) will do: the tables cost the kernel time in proportion to every socket of the
+     * namespace (thousands of TIME_WAIT lines on a busy server), so {@link CachedTables} keeps the last one.
+     */
     interface Tables {
-        SocketTable read(Protocol protocol);
+        SocketTable read(Protocol protocol, long notBefore);
     }
+
+    /** How old a table may be at most, even for ports this JVM has not bound since (sockets of other processes). */
+    static final long MAX_TABLE_AGE_NANOS = 1000000000L;
 
     /** A socket's hold on one port of the block; {@code bound} once its bind succeeded. */
     static final class Claim {
@@ -84,6 +99,11 @@ final class PortBlock {
         Claim(Socket socket) {
             this.socket = socket;
         }
+    }
+
+    /** An explicit bind of the application to a port of the block is about to be made. */
+    void explicitBind(int port) {
+        lastFreed.set(port - start, System.nanoTime());
     }
 
     /** Whether this JVM holds the port for a socket: one binding to it now, or one bound to it and still open. */
@@ -97,7 +117,13 @@ final class PortBlock {
         if (c != null && (!c.bound || c.socket.holds(start + slot))) {
             return false;
         }
-        return claims.compareAndSet(slot, c, mine);
+        if (!claims.compareAndSet(slot, c, mine)) {
+            return false;
+        }
+        if (c != null) {
+            lastFreed.set(slot, System.nanoTime()); // its socket closed before now
+        }
+        return true;
     }
 
     /**
@@ -123,8 +149,7 @@ final class PortBlock {
                     continue;
                 }
                 try {
-                    bind.bind(start + slot);
-                    mine.bound = true;
+                    bind(bind, slot, mine);
                     return start + slot;
                 } catch (BindException e) {
                     refused.set(slot);
@@ -135,32 +160,61 @@ final class PortBlock {
                     }
                 }
             }
-            SocketTable table = refused.isEmpty() ? null : tables.read(protocol);
+            long now = System.nanoTime();
+            SocketTable table = refused.isEmpty() ? null : tables.read(protocol, now - MAX_TABLE_AGE_NANOS);
             if (timeWaitAllowed && table != null) {
-                for (int i = 0; i < count; i++) {
-                    int slot = Math.floorMod(first + i, count);
-                    if (!refused.get(slot) || !table.onlyTimeWait(start + slot) || !claim(slot, mine)) {
-                        continue;
-                    }
-                    socket.reuseAddress(true);
-                    try {
-                        bind.bind(start + slot);
-                        mine.bound = true;
-                        return start + slot;
-                    } catch (BindException e) {
-                        lastRefusal = e;
-                    } finally {
-                        socket.reuseAddress(false);
-                        if (!mine.bound) {
-                            claims.compareAndSet(slot, mine, null);
-                        }
-                    }
+                int port = overTimeWait(bind, socket, mine, refused, table, first);
+                if (port < 0 && table.readAt - now < 0) {
+                    // some port was freed after the table was read: read it anew
+                    table = tables.read(protocol, now);
+                    port = table == null ? -1 : overTimeWait(bind, socket, mine, refused, table, first);
+                }
+                if (port >= 0) {
+                    return port;
                 }
             }
             throw exhausted(held, refused, table, timeWaitAllowed, lastRefusal);
         } finally {
             socket.restore();
         }
+    }
+
+    private void bind(NativeBind bind, int slot, Claim mine) throws IOException {
+        bind.bind(start + slot);
+        mine.bound = true;
+    }
+
+    /**
+     * Binds with SO_REUSEADDR on to a refused port that, by {@code table}, only TIME_WAIT connections hold, trusting
+     * the table only for ports not freed since it was read. Returns the port, or -1.
+     */
+    private int overTimeWait(NativeBind bind, Socket socket, Claim mine, BitSet refused, SocketTable table,
+                             int first) throws IOException {
+        for (int i = 0; i < count; i++) {
+            int slot = Math.floorMod(first + i, count);
+            if (!refused.get(slot) || !table.onlyTimeWait(start + slot) || !claim(slot, mine)) {
+                continue;
+            }
+            try {
+                if (table.readAt - lastFreed.get(slot) <= 0) {
+                    continue; // freed after the table was read
+                }
+                socket.reuseAddress(true);
+                try {
+                    bind(bind, slot, mine);
+                    return start + slot;
+                } catch (BindException e) {
+                    // a TIME_WAIT connection of a socket that had SO_REUSEADDR off, or a new socket
+                } finally {
+                    socket.reuseAddress(false);
+                }
+            } finally {
+                if (!mine.bound) {
+                    claims.compareAndSet(slot, mine, null);
+                }
+            }
+        }
+        return -1;
     }
 
     private AssociationException exhausted(int held, BitSet refused, SocketTable table, boolean timeWaitAllowed,

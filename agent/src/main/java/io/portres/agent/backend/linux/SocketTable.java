@@ -24,6 +24,8 @@ public final class SocketTable {
     /** The {@code st} column of a TCP connection in TIME_WAIT. */
     private static final int TCP_TIME_WAIT = 0x06;
 
+    /** When the reading started ({@link System#nanoTime}): the table shows no socket bound after this. */
+    final long readAt = System.nanoTime();
     private final BitSet timeWait = new BitSet();
     private final BitSet inUse = new BitSet();
 

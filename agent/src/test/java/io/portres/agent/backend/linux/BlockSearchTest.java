@@ -47,12 +47,22 @@ class BlockSearchTest {
         }
 
         int bind(PortBlock b) throws Exception {
-            return b.search(p -> kernel.bind(this, p), this, Protocol.TCP, kernel);
+            return bind(b, kernel);
+        }
+
+        int bind(PortBlock b, PortBlock.Tables tables) throws Exception {
+            return b.search(p -> kernel.bind(this, p), this, Protocol.TCP, tables);
         }
 
         void close() {
             open = false;
             kernel.bound.remove(port, this);
+        }
+
+        /** Closed first by this side: its connection stays in TIME_WAIT. */
+        void closeToTimeWait() {
+            close();
+            kernel.timeWait.add(port);
         }
 
         @Override
@@ -108,7 +118,7 @@ class BlockSearchTest {
         }
 
         @Override
-        public SocketTable read(Protocol protocol) {
+        public SocketTable read(Protocol protocol, long notBefore) {
             tableReads++;
             StringBuilder t = new StringBuilder("  sl  local_address rem_address   st\n");
             for (int p : bound.keySet()) {
@@ -228,6 +238,25 @@ class BlockSearchTest {
         k.timeWait.add(50001);
         assertThat(server(k).bind(b)).isEqualTo(50002);
         assertThat(k.tableReads).isZero();
+    }
+
+    @Test
+    void oneSocketTableServesManyBindsUntilAPortWasBoundSinceItWasRead() throws Exception {
+        PortBlock b = block(50000, 3);
+        FakeKernel k = new FakeKernel();
+        k.timeWait.add(50000);
+        k.timeWait.add(50001);
+        k.timeWait.add(50002);
+        CachedTables cached = new CachedTables(k);
+        FakeSocket first = server(k);
+        assertThat(first.bind(b, cached)).isEqualTo(50000);
+        assertThat(server(k).bind(b, cached)).isEqualTo(50001);
+        assertThat(server(k).bind(b, cached)).isEqualTo(50002);
+        assertThat(k.tableReads).as("no port of the block was bound after the first read").isEqualTo(1);
+        first.closeToTimeWait();
+        assertThat(server(k).bind(b, cached)).isEqualTo(50000);
+        assertThat(k.tableReads).as("50000 was bound after that read: its connections may be missing from it")
+                .isEqualTo(2);
     }
 
     @Test
