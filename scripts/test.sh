@@ -11,5 +11,12 @@ if ! command -v gcc >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1; then
   { apt-get update -qq && apt-get install -y -qq gcc make libc6-dev; } >/dev/null \
     || echo "WARNING: could not install gcc/make; the simulator-backed Windows tests will fail" >&2
 fi
+# A non-English locale for the Linux backend's test that bind failures are told apart in any language.
+if ! locale -a 2>/dev/null | grep -qi '^de_DE\.utf-\?8$'; then
+  echo "[test] generating the de_DE.UTF-8 locale (localedef)"
+  { command -v localedef >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq locales; }; } >/dev/null \
+    && localedef -i de_DE -f UTF-8 de_DE.UTF-8 \
+    || echo "WARNING: could not generate de_DE.UTF-8; LinuxBackendIT's locale test will fail" >&2
+fi
 bash scripts/jdks.sh || echo "WARNING: scripts/jdks.sh failed; the tests will say which JDKs are missing" >&2
 mvn -B verify "$@"

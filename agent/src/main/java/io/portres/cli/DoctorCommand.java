@@ -1,5 +1,6 @@
 package io.portres.cli;
 
+import io.portres.agent.backend.linux.SocketTable;
 import io.portres.policy.Policy;
 import io.portres.policy.PolicyException;
 import io.portres.policy.PolicyLoader;
@@ -17,7 +18,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,7 +46,7 @@ final class DoctorCommand implements Callable<Integer> {
     private final Main.Context ctx;
     private final List<Map<String, Object>> checks = new ArrayList<Map<String, Object>>();
     /** The socket tables, read once per protocol. */
-    private final Map<Protocol, BitSet> portsInUse = new EnumMap<Protocol, BitSet>(Protocol.class);
+    private final Map<Protocol, SocketTable> sockets = new EnumMap<Protocol, SocketTable>(Protocol.class);
 
     DoctorCommand(Main.Context ctx) {
         this.ctx = ctx;
@@ -189,24 +189,50 @@ final class DoctorCommand implements Callable<Integer> {
         }
         if ("linux".equals(os.os())) {
             try {
-                BitSet used = portsInUse.get(r.protocol());
-                if (used == null) {
-                    used = new LinuxPorts(ctx.host).portsInUse(r.protocol());
-                    portsInUse.put(r.protocol(), used);
+                SocketTable table = sockets.get(r.protocol());
+                if (table == null) {
+                    table = new LinuxPorts(ctx.host).sockets(r.protocol());
+                    sockets.put(r.protocol(), table);
                 }
-                BitSet inBlock = used.get(r.startPort(), r.endPort() + 1);
-                if (!inBlock.isEmpty()) {
-                    StringBuilder ports = new StringBuilder();
-                    for (int i = inBlock.nextSetBit(0); i >= 0 && ports.length() < 60; i = inBlock.nextSetBit(i + 1)) {
-                        ports.append(ports.length() == 0 ? "" : ",").append(r.startPort() + i);
-                    }
-                    add("OK", check, inBlock.cardinality() + " of its " + r.count() + " ports are in use now ("
-                            + ports + (inBlock.cardinality() > 10 ? ",..." : "") + "): "
-                            + (r.count() - inBlock.cardinality()) + " free", null);
-                }
+                occupancy(check, r, table);
             } catch (IOException ignored) {
                 // the socket tables are optional
             }
+        }
+    }
+
+    /** Which ports of the block sockets hold now: in use, or only by connections in TIME_WAIT. */
+    private void occupancy(String check, Reservation r, SocketTable table) {
+        StringBuilder inUse = new StringBuilder();
+        StringBuilder timeWait = new StringBuilder();
+        int used = 0;
+        int waiting = 0;
+        for (int port = r.startPort(); port <= r.endPort(); port++) {
+            if (table.inUse(port)) {
+                used++;
+                list(inUse, used, port);
+            } else if (table.timeWait(port)) {
+                waiting++;
+                list(timeWait, waiting, port);
+            }
+        }
+        if (used + waiting == 0) {
+            return;
+        }
+        int free = r.count() - used - waiting;
+        String text = used + " of its " + r.count() + " ports are in use now" + (used > 0 ? " (" + inUse + ")" : "")
+                + (waiting > 0 ? ", " + waiting + " are held only by connections in TIME_WAIT (" + timeWait
+                + "; closed less than a minute ago: server sockets of the block still take them, client sockets"
+                + " do not)" : "") + ": " + free + " free";
+        add(used == r.count() ? "WARN" : "OK", check, text, used == r.count() ? "the next bind through it is"
+                + " exhausted (onError decides): enlarge the block (count) or close sockets" : null);
+    }
+
+    private static void list(StringBuilder ports, int n, int port) {
+        if (n <= 10) {
+            ports.append(n == 1 ? "" : ",").append(port);
+        } else if (n == 11) {
+            ports.append(",...");
         }
     }
 }

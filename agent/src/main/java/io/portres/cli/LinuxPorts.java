@@ -1,21 +1,19 @@
 package io.portres.cli;
 
 import io.portres.agent.backend.linux.PortRanges;
+import io.portres.agent.backend.linux.ReservedPortsUpdate;
+import io.portres.agent.backend.linux.SocketTable;
 import io.portres.policy.Protocol;
 
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.BitSet;
 
 /**
  * Linux's port settings of this process's network namespace: {@code net.ipv4.ip_local_reserved_ports} (one list
  * for TCP and UDP, IPv4 and IPv6; it has no owners), the ephemeral range {@code net.ipv4.ip_local_port_range}, and
- * the ports sockets hold now ({@code /proc/net/tcp}, ...).
+ * the ports sockets hold now ({@code /proc/net/tcp}, ...: {@link SocketTable}).
  */
 final class LinuxPorts {
 
@@ -52,16 +50,15 @@ final class LinuxPorts {
     }
 
     /**
-     * Replaces the list (the kernel has no add or remove: writing sets the whole list), then reads it back.
+     * Changes the list under the writers' lock ({@link ReservedPortsUpdate}: the kernel has no add or remove, a write
+     * sets the whole list) and returns it as read back.
      *
      * @throws NotPermitted when the kernel refuses (not root, or root of another user namespace)
      */
-    PortRanges write(PortRanges value) throws IOException {
+    PortRanges update(ReservedPortsUpdate.Change change, Runnable onWait) throws IOException {
         Path file = reservedFile();
-        // "\n" and not "": the kernel ignores a write of zero bytes, and an empty line clears the list
-        byte[] text = (value + "\n").getBytes(StandardCharsets.US_ASCII);
-        try (OutputStream out = Files.newOutputStream(file)) {
-            out.write(text);
+        try {
+            return ReservedPortsUpdate.apply(file, change, onWait);
         } catch (AccessDeniedException e) {
             throw new NotPermitted(file + ": permission denied");
         } catch (NoSuchFileException e) {
@@ -73,35 +70,11 @@ final class LinuxPorts {
             }
             throw e;
         }
-        return reserved();
     }
 
-    /** The local ports that sockets of this protocol hold now in this namespace (IPv4 and IPv6, any state). */
-    BitSet portsInUse(Protocol protocol) throws IOException {
-        BitSet used = new BitSet();
-        String base = protocol == Protocol.TCP ? "tcp" : "udp";
-        for (String name : new String[] {base, base + "6"}) {
-            Path file = host.procNet.resolve(name);
-            if (!Files.exists(file)) {
-                continue; // no IPv6 in this kernel
-            }
-            String[] lines = Host.readProc(file).split("\n");
-            for (int i = 1; i < lines.length; i++) { // line 0 is the heading
-                String[] f = lines[i].trim().split("\\s+");
-                if (f.length < 2) {
-                    continue;
-                }
-                int colon = f[1].lastIndexOf(':'); // local_address: hex address ':' hex port
-                if (colon > 0) {
-                    try {
-                        used.set(Integer.parseInt(f[1].substring(colon + 1), 16));
-                    } catch (NumberFormatException ignored) {
-                        // not a socket line
-                    }
-                }
-            }
-        }
-        return used;
+    /** The sockets of this protocol in this namespace now (IPv4 and IPv6), TIME_WAIT told from the rest. */
+    SocketTable sockets(Protocol protocol) throws IOException {
+        return SocketTable.read(host.procNet, protocol);
     }
 
     /** The kernel refused to change the list. */

@@ -1,6 +1,7 @@
 package io.portres.cli;
 
 import io.portres.agent.backend.linux.PortRanges;
+import io.portres.agent.backend.linux.ReservedPortsUpdate;
 import io.portres.policy.Policy;
 import io.portres.policy.Protocol;
 import io.portres.policy.Reservation;
@@ -54,33 +55,53 @@ final class LinuxReservations implements OsReservations {
     }
 
     @Override
-    public Block create(Protocol protocol, int start, int count) throws CliException {
-        PortRanges now = reserved();
-        PortRanges wanted = now.with(start, start + count - 1);
-        write(wanted, "add " + PortRanges.range(start, start + count - 1));
+    public Block create(Protocol protocol, final int start, final int count) throws CliException {
+        PortRanges after = write(new ReservedPortsUpdate.Change() {
+            @Override
+            public PortRanges apply(PortRanges now) {
+                return now.with(start, start + count - 1);
+            }
+        }, "add " + PortRanges.range(start, start + count - 1));
+        if (!after.covers(start, start + count - 1)) {
+            throw new CliException("the kernel kept " + show(after) + " after adding "
+                    + PortRanges.range(start, start + count - 1));
+        }
         return new Block(null, start, count, null, "reserved");
     }
 
     @Override
-    public void delete(Protocol protocol, int start, int count) throws CliException {
+    public void delete(Protocol protocol, final int start, final int count) throws CliException {
         PortRanges now = reserved();
         if (!now.overlaps(start, start + count - 1)) {
             throw new CliException(Main.FOUND_PROBLEMS, "no port of " + PortRanges.range(start, start + count - 1)
                     + " is in " + LinuxPorts.RESERVED_SYSCTL + " (now: " + show(now) + ")");
         }
-        write(now.without(start, start + count - 1), "remove " + PortRanges.range(start, start + count - 1));
+        PortRanges after = write(new ReservedPortsUpdate.Change() {
+            @Override
+            public PortRanges apply(PortRanges current) {
+                return current.without(start, start + count - 1);
+            }
+        }, "remove " + PortRanges.range(start, start + count - 1));
+        if (after.overlaps(start, start + count - 1)) {
+            throw new CliException("the kernel kept " + show(after) + " after removing "
+                    + PortRanges.range(start, start + count - 1));
+        }
     }
 
-    private void write(PortRanges value, String what) throws CliException {
+    /** Changes the list under the writers' lock; returns it as read back. */
+    private PortRanges write(ReservedPortsUpdate.Change change, String what) throws CliException {
         try {
-            PortRanges after = ports.write(value);
-            if (!after.equals(value)) {
-                throw new CliException("the kernel kept " + show(after) + " after writing " + show(value));
-            }
+            return ports.update(change, new Runnable() {
+                @Override
+                public void run() {
+                    System.err.println("waiting for " + ReservedPortsUpdate.LOCK_FILE + ": another process is"
+                            + " changing " + LinuxPorts.RESERVED_SYSCTL);
+                }
+            });
         } catch (LinuxPorts.NotPermitted e) {
             throw new CliException("cannot " + what + ": changing " + LinuxPorts.RESERVED_SYSCTL + " needs root in"
                     + " this network namespace (" + e.getMessage() + "); run it as root, or: sudo sysctl -w "
-                    + LinuxPorts.RESERVED_SYSCTL + "=" + value);
+                    + LinuxPorts.RESERVED_SYSCTL + "=" + change.apply(current()));
         } catch (IOException e) {
             throw new CliException("cannot " + what + ": " + e.getMessage());
         }

@@ -311,6 +311,29 @@ class CliTest {
     // --------------------------------------------------------------------------------------------------- doctor
 
     @Test
+    void doctorTellsPortsInTimeWaitFromPortsInUse() throws Exception {
+        String heading = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n";
+        StringBuilder tcp = new StringBuilder(heading);
+        tcp.append("   0: 00000000:C353 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 1 1\n");
+        tcp.append("   1: 0100007F:C354 0100007F:9C40 06 00000000:00000000 03:00001770 00000000 0 0 0 3\n");
+        tcp.append("   2: 0100007F:C355 0100007F:9C41 06 00000000:00000000 03:00001770 00000000 0 0 0 3\n");
+        write(procNet.resolve("tcp"), tcp.toString());
+        Path p = policy(GOOD);
+        assertThat(run("doctor", p.toString()).out).contains("OK   reservation 'rmi': 1 of its 100 ports are in use"
+                + " now (50003), 2 are held only by connections in TIME_WAIT (50004,50005; closed less than a minute"
+                + " ago: server sockets of the block still take them, client sockets do not): 97 free");
+        for (int port = 50000; port < 50100; port++) {
+            tcp.append(String.format("  %d: 00000000:%04X 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0"
+                    + " 1 1\n", port, port));
+        }
+        write(procNet.resolve("tcp"), tcp.toString());
+        assertThat(run("doctor", p.toString()).out).contains("WARN reservation 'rmi': 100 of its 100 ports are in use"
+                + " now (50000,50001,50002,50003,50004,50005,50006,50007,50008,50009,...): 0 free")
+                .contains("fix: the next bind through it is exhausted (onError decides): enlarge the block (count) or"
+                        + " close sockets");
+    }
+
+    @Test
     void doctorReportsEachCheckWithItsFix() throws Exception {
         Path p = policy(GOOD);
         Run r = run("doctor", p.toString());

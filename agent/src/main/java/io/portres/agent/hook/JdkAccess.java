@@ -165,25 +165,25 @@ public final class JdkAccess {
         }
     }
 
-    /** Linux: SO_REUSEADDR of the socket (true/false), or null when it cannot be read. */
-    public static Boolean linuxReuseAddress(FileDescriptor fd) {
+    /** Linux: an int option of level SOL_SOCKET (SO_REUSEADDR 2, SO_REUSEPORT 15, ...); -1 if it cannot be read. */
+    public static int linuxSocketOption(FileDescriptor fd, int option) {
         if (!LINUX || Handles.GET_INT_OPTION == null) {
-            return null;
+            return -1;
         }
         try {
-            return (int) Handles.GET_INT_OPTION.invokeExact(fd, false, 1, 2) != 0;
+            return (int) Handles.GET_INT_OPTION.invokeExact(fd, false, 1, option);
         } catch (Throwable t) {
-            return null;
+            return -1;
         }
     }
 
-    /** Linux: sets SO_REUSEADDR; false when it could not be set. */
-    public static boolean linuxSetReuseAddress(FileDescriptor fd, boolean on) {
+    /** Linux: sets an int option of level SOL_SOCKET; false when it could not be set. */
+    public static boolean linuxSetSocketOption(FileDescriptor fd, int option, int value) {
         if (!LINUX || Handles.SET_INT_OPTION == null) {
             return false;
         }
         try {
-            Handles.SET_INT_OPTION.invokeExact(fd, false, 1, 2, on ? 1 : 0, false);
+            Handles.SET_INT_OPTION.invokeExact(fd, false, 1, option, value, false);
             return true;
         } catch (Throwable t) {
             return false;

@@ -3,6 +3,8 @@ package io.portres.it.linux;
 import io.portres.it.apps.BindAndReport;
 import io.portres.it.apps.BindEveryApi;
 import io.portres.it.apps.ConcurrentBinds;
+import io.portres.it.apps.CreateRace;
+import io.portres.it.apps.LinuxBlockApp;
 import io.portres.it.support.AppOutput;
 import io.portres.it.support.Events;
 import io.portres.it.support.ForkedJvm;
@@ -21,6 +23,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -177,54 +181,146 @@ class LinuxBackendIT {
         assertThat(c.get("fdsAfter")).as("no file-descriptor leak").isLessThanOrEqualTo(c.get("fdsBefore") + 2);
     }
 
-    /** In a network namespace of its own (never the host's setting): needs root and unshare. */
-    @Test
-    void createAddsTheBlockToIpLocalReservedPortsInANetworkNamespace(@TempDir Path dir) throws Exception {
-        Assumptions.assumeTrue(isRootWithUnshare(), "SKIPPED: needs root and unshare -n (network namespaces)");
-        Path policy = Policies.write(dir, "policy.yaml", "version: 1\n"
+    /** One block, one rule for every wildcard bind. */
+    static String blockPolicy(String onError, String block) {
+        return "version: 1\n"
+                + "mode: enforce\n"
+                + "onError: " + onError + "\n"
                 + "log: { file: portres.log, events: events.jsonl }\n"
                 + "reservations:\n"
-                + "  block: { protocol: tcp, startPort: 40200, count: 10, create: true }\n"
+                + "  block: " + block + "\n"
                 + "rules:\n"
-                + "  - { name: all, match: { port: 0 }, reservation: block }\n");
-        String java = String.join(" ", ForkedJvm.on(JdkMatrix.current()).agent(policy.toString())
-                .main(BindAndReport.class.getName(), "1").command());
-        ProcessBuilder pb = new ProcessBuilder("unshare", "-n", "sh", "-c",
-                "echo 1000-1010 > /proc/sys/net/ipv4/ip_local_reserved_ports && " + java
-                        + " && echo reserved=$(cat /proc/sys/net/ipv4/ip_local_reserved_ports)")
-                .directory(dir.toFile()).redirectErrorStream(true);
-        Process p = pb.start();
+                + "  - { name: all, match: { port: 0 }, reservation: block }\n";
+    }
+
+    static ForkedJvm.Result runApp(Jdk jdk, Path dir, String policyYaml, String... args) throws Exception {
+        Path policy = Policies.write(dir, "policy.yaml", policyYaml);
+        return ForkedJvm.on(jdk).agent(policy.toString()).workDir(dir.toFile())
+                .main(LinuxBlockApp.class.getName(), args).run();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("jdks")
+    void reusePortListenersNeverShareAPort(Jdk jdk, @TempDir Path dir) throws Exception {
+        Assumptions.assumeTrue(jdk.feature >= 9, "SO_REUSEPORT is a JDK 9+ option");
+        ForkedJvm.Result r = runApp(jdk, dir, blockPolicy("fail", "{ protocol: tcp, startPort: 27000, count: 1 }"),
+                "reuseport", "2");
+        assertThat(r.stdout).as(r.toString()).contains("reuseport 27000\n")
+                .contains("reuseport FAILED java.net.BindException: portres: rule 'all' could not bind this tcp"
+                        + " socket in reservation 'block' (tcp 27000): the reservation is exhausted: all 1 ports of"
+                        + " tcp 27000 are in use");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("jdks")
+    void multicastSocketsNeverShareAPort(Jdk jdk, @TempDir Path dir) throws Exception {
+        ForkedJvm.Result r = runApp(jdk, dir, blockPolicy("fail", "{ protocol: udp, startPort: 27010, count: 4 }"),
+                "multicast", "5");
+        Map<String, Integer> seen = new HashMap<String, Integer>();
+        for (String line : r.stdout.split("\n")) {
+            if (line.matches("multicast \\d+")) {
+                assertThat(seen.put(line, 1)).as("a port handed out twice: " + line + "\n" + r).isNull();
+                assertThat(Integer.parseInt(line.substring(10))).isBetween(27010, 27013);
+            }
+        }
+        assertThat(seen).as(r.toString()).hasSize(4);
+        assertThat(r.stdout).contains("multicast FAILED java.net.BindException: portres: rule 'all' could not bind"
+                + " this udp socket in reservation 'block' (udp 27010-27013): the reservation is exhausted: all 4"
+                + " ports of udp 27010-27013 are in use");
+    }
+
+    /** glibc's messages are localized: the JDK's BindException says "Die Adresse wird bereits verwendet". */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("jdks")
+    void aFullBlockUnderContinueBindsOutsideItInAGermanLocale(Jdk jdk, @TempDir Path dir) throws Exception {
+        Path policy = Policies.write(dir, "policy.yaml",
+                blockPolicy("continue", "{ protocol: tcp, startPort: 27020, count: 2 }"));
+        ForkedJvm.Result r = ForkedJvm.on(jdk).agent(policy.toString()).workDir(dir.toFile())
+                .env("LC_ALL", "de_DE.UTF-8").env("LANG", "de_DE.UTF-8")
+                .main(LinuxBlockApp.class.getName(), "server", "3").run();
+        ForkedJvm.Result german = ForkedJvm.on(jdk).env("LC_ALL", "de_DE.UTF-8")
+                .main(LinuxBlockApp.class.getName(), "conflict", "27029").run();
+        assertThat(german.stdout).as("the de_DE.UTF-8 locale is missing (generate it: localedef -i de_DE -f UTF-8"
+                + " de_DE.UTF-8; scripts/test.sh does)\n" + german).contains("conflict Die Adresse wird bereits"
+                + " verwendet");
+        assertThat(r.stdout).as(r.toString()).containsPattern("server 2702[01]\nserver 2702[01]\nserver \\d+\n")
+                .doesNotContain("FAILED");
+        List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
+        assertThat(events).hasSize(3);
+        assertThat(events.get(2)).containsEntry("outcome", "continued");
+        assertThat((String) events.get(2).get("error")).startsWith("the reservation is exhausted: all 2 ports");
+    }
+
+    /**
+     * Passive-FTP-like data connections, the server closing first: every port of the block is left in TIME_WAIT
+     * after {@code count} transfers. The block serves at least as many as the server's own port range does.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("jdks")
+    void aBlockServesMoreTransfersThanPortsWhilePortsAreInTimeWait(Jdk jdk, @TempDir Path dir) throws Exception {
+        ForkedJvm.Result own = ForkedJvm.on(jdk).workDir(dir.toFile())
+                .main(LinuxBlockApp.class.getName(), "passive-range", "15", "27040", "5").run();
+        assertThat(own.stdout).as(own.toString()).contains("served 15 of 15");
+        ForkedJvm.Result r = runApp(jdk, dir, blockPolicy("fail", "{ protocol: tcp, startPort: 27030, count: 5 }"),
+                "passive", "15", "5");
+        assertThat(r.stdout).as(r.toString()).contains("served 15 of 15");
+        assertThat(ports(r.stdout, "transfer ")).hasSize(15).allSatisfy(p -> assertThat(p).isBetween(27030, 27034));
+        // then five listeners at once over the five TIME_WAIT ports: one port each, and a sixth finds none
+        List<Integer> servers = ports(r.stdout, "server ");
+        assertThat(servers).as(r.toString()).hasSize(5).doesNotHaveDuplicates()
+                .allSatisfy(p -> assertThat(p).isBetween(27030, 27034));
+        assertThat(r.stdout).contains("server FAILED java.net.BindException: portres: rule 'all' could not bind this"
+                + " tcp socket in reservation 'block' (tcp 27030-27034): the reservation is exhausted: all 5 ports"
+                + " of tcp 27030-27034 are in use");
+        List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
+        assertThat(events).hasSize(21);
+        assertThat(events.subList(0, 20)).allSatisfy(e -> assertThat(e).containsEntry("outcome", "associated"));
+    }
+
+    /** The ports of the lines {@code <prefix><i> <port>} or {@code <prefix><port>}. */
+    static List<Integer> ports(String stdout, String prefix) {
+        List<Integer> out = new ArrayList<Integer>();
+        for (String line : stdout.split("\n")) {
+            if (line.startsWith(prefix) && line.matches(".* \\d+")) {
+                out.add(Integer.parseInt(line.substring(line.lastIndexOf(' ') + 1)));
+            }
+        }
+        return out;
+    }
+
+    /** Runs {@link CreateRace} as root in a network namespace of its own. */
+    static String createRace(Path dir, String... args) throws Exception {
+        List<String> cmd = new ArrayList<String>(Arrays.asList("unshare", "-n"));
+        cmd.addAll(ForkedJvm.on(JdkMatrix.current()).classpath(System.getProperty("java.class.path"))
+                .main(CreateRace.class.getName(), args).command());
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
         String out = AppOutput.readAll(p.getInputStream());
         assertThat(p.waitFor()).as(out).isZero();
-        assertThat(out).contains("reserved=1000-1010,40200-40209").containsPattern("bound server-socket 402\\d\\d");
-        String log = new String(Files.readAllBytes(dir.resolve("portres.log")), StandardCharsets.UTF_8);
-        assertThat(log).contains("added reservation 'block' (tcp 40200-40209) to net.ipv4.ip_local_reserved_ports")
-                .doesNotContain("WARN");
-        String host = new String(Files.readAllBytes(Paths.get("/proc/sys/net/ipv4/ip_local_reserved_ports")),
-                StandardCharsets.US_ASCII);
-        assertThat(host).as("the host's own setting is untouched").doesNotContain("40200");
+        return out;
     }
 
     @Test
-    void aBlockAlreadyReservedNeedsNoWarningAndStillTakesBinds(@TempDir Path dir) throws Exception {
+    void backendsCreatingBlocksAtOnceKeepEachOthersBlocks(@TempDir Path dir) throws Exception {
         Assumptions.assumeTrue(isRootWithUnshare(), "SKIPPED: needs root and unshare -n (network namespaces)");
-        Path policy = Policies.write(dir, "policy.yaml", "version: 1\n"
-                + "log: { file: portres.log, events: events.jsonl }\n"
-                + "reservations:\n"
-                + "  block: { protocol: tcp, startPort: 40300, count: 10 }\n"
-                + "rules:\n"
-                + "  - { name: all, match: { port: 0 }, reservation: block }\n");
-        String java = String.join(" ", ForkedJvm.on(JdkMatrix.current()).agent(policy.toString())
-                .main(BindAndReport.class.getName(), "2").command());
-        Process p = new ProcessBuilder("unshare", "-n", "sh", "-c",
-                "echo 40300-40309 > /proc/sys/net/ipv4/ip_local_reserved_ports && " + java)
-                .directory(dir.toFile()).redirectErrorStream(true).start();
-        String out = AppOutput.readAll(p.getInputStream());
-        assertThat(p.waitFor()).as(out).isZero();
-        assertThat(out).containsPattern("bound server-socket 403\\d\\d").containsPattern(
-                "bound server-socket-channel 403\\d\\d");
+        String out = createRace(dir, "threads", "8", "20");
+        assertThat(out).contains("lost 0 of 160");
+    }
+
+    @Test
+    void aJvmCreatingItsBlockWaitsForAnotherWriterAndKeepsItsChange(@TempDir Path dir) throws Exception {
+        Assumptions.assumeTrue(isRootWithUnshare(), "SKIPPED: needs root and unshare -n (network namespaces)");
+        Path policy = Policies.write(dir, "policy.yaml", blockPolicy("fail",
+                "{ protocol: tcp, startPort: 27200, count: 10, create: true }"));
+        List<String> agentJvm = ForkedJvm.on(JdkMatrix.current()).agent(policy.toString())
+                .main(LinuxBlockApp.class.getName(), "server", "1").command();
+        List<String> args = new ArrayList<String>(Arrays.asList("hold", dir.toString()));
+        args.addAll(agentJvm);
+        String out = createRace(dir, args.toArray(new String[0]));
+        assertThat(out).contains("child waited for the lock").contains("child exit 0")
+                .containsPattern("server 2720\\d").contains("reserved=1000,27200-27209,27300-27309");
         String log = new String(Files.readAllBytes(dir.resolve("portres.log")), StandardCharsets.UTF_8);
-        assertThat(log).contains("is in net.ipv4.ip_local_reserved_ports").doesNotContain("WARN");
+        assertThat(log).contains("added reservation 'block' (tcp 27200-27209) to net.ipv4.ip_local_reserved_ports")
+                .doesNotContain("WARN");
     }
 
     static boolean isRootWithUnshare() {

@@ -12,15 +12,14 @@ import io.portres.policy.Reservation;
 import io.portres.policy.ReservationKind;
 
 import java.io.IOException;
-import java.net.BindException;
+import java.io.FileDescriptor;
+import java.lang.ref.WeakReference;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.IdentityHashMap;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Linux: a reservation is a port block, and a matched wildcard bind is made to a free port of it. The kernel has no
@@ -29,40 +28,24 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <ul>
  *   <li>A wildcard bind (port 0): the JDK's native bind call is made here, port after port, starting at a cursor that
- *       advances with every bind (so successive binds spread over the block), until one is free. A full block is an
- *       {@link AssociationException} ("exhausted"): {@code onError} decides.</li>
+ *       advances with every bind (so successive binds spread over the block), until one is free; one port, one
+ *       socket, whatever the socket's options, and a server socket may take a port that only TIME_WAIT connections
+ *       hold ({@link PortBlock}). A full block is an {@link AssociationException} ("exhausted"): {@code onError}
+ *       decides.</li>
  *   <li>A bind to a specific port goes through unchanged (with a warning, once, when it is outside the block).</li>
  *   <li>An unbound TCP socket about to connect ({@code implicit: true}) is first bound to a free port of the block,
  *       in its own address family.</li>
  * </ul>
  * Works whether or not the block is in {@code ip_local_reserved_ports} (explicit binds to reserved ports are
  * allowed); without it, other processes' ephemeral ports may occupy some of the block, which only makes the search
- * longer.
+ * longer. With {@code create: true} the block is added to that list under a lock ({@link ReservedPortsUpdate}).
  */
 public final class LinuxBackend implements ReservationBackend {
 
     static final Path RESERVED_PORTS = Paths.get("/proc/sys/net/ipv4/ip_local_reserved_ports");
     static final Path EPHEMERAL_RANGE = Paths.get("/proc/sys/net/ipv4/ip_local_port_range");
-    private final Map<Reservation, Block> blocks = new IdentityHashMap<Reservation, Block>();
+    private final Map<Reservation, PortBlock> blocks = new IdentityHashMap<Reservation, PortBlock>();
     private volatile AgentLog log;
-
-    /** One reservation's ports and the search state. */
-    static final class Block {
-        final Reservation reservation;
-        final int start;
-        final int count;
-        final AtomicInteger cursor = new AtomicInteger();
-
-        Block(Reservation reservation) {
-            this.reservation = reservation;
-            this.start = reservation.startPort();
-            this.count = reservation.count();
-        }
-
-        boolean contains(int port) {
-            return port >= start && port < start + count;
-        }
-    }
 
     @Override
     public String name() {
@@ -88,7 +71,7 @@ public final class LinuxBackend implements ReservationBackend {
                         + " block needs fixed ports, so binds through it are not confined; give it a startPort");
                 continue;
             }
-            blocks.put(r, new Block(r));
+            blocks.put(r, new PortBlock(r));
             int lo = r.startPort();
             int hi = r.endPort();
             if (reserved != null && reserved.covers(lo, hi)) {
@@ -97,19 +80,22 @@ public final class LinuxBackend implements ReservationBackend {
                 continue;
             }
             if (reserved != null && r.create()) {
-                PortRanges merged = reserved.with(lo, hi);
+                String failure;
                 try {
-                    Files.write(RESERVED_PORTS, merged.toString().getBytes(StandardCharsets.US_ASCII));
-                    reserved = merged;
-                    log.info("  linux: added reservation '" + r.name() + "' (" + r.describe() + ") to"
-                            + " net.ipv4.ip_local_reserved_ports (create: true)");
-                    continue;
+                    reserved = add(lo, hi, log);
+                    if (reserved.covers(lo, hi)) {
+                        log.info("  linux: added reservation '" + r.name() + "' (" + r.describe() + ") to"
+                                + " net.ipv4.ip_local_reserved_ports (create: true)");
+                        continue;
+                    }
+                    failure = "another writer replaced the list right after (it reads " + reserved + ")";
                 } catch (IOException | SecurityException e) {
-                    log.warn("reservation '" + r.name() + "' (" + r.describe() + "): create: true could not add it"
-                            + " to net.ipv4.ip_local_reserved_ports (" + e + "; it needs root in this network"
-                            + " namespace); add it with: sysctl -w net.ipv4.ip_local_reserved_ports=" + wanted);
-                    continue;
+                    failure = e + "; it needs root in this network namespace";
                 }
+                log.warn("reservation '" + r.name() + "' (" + r.describe() + "): create: true could not add it"
+                        + " to net.ipv4.ip_local_reserved_ports (" + failure + "); add it with: sysctl -w"
+                        + " net.ipv4.ip_local_reserved_ports=" + wanted);
+                continue;
             }
             boolean overlapsEphemeral = ephemeral != null && lo <= ephemeral[1] && hi >= ephemeral[0];
             log.warn("reservation '" + r.name() + "' (" + r.describe() + ") is not in"
@@ -122,7 +108,7 @@ public final class LinuxBackend implements ReservationBackend {
 
     @Override
     public int associate(BindAttempt attempt) throws AssociationException {
-        Block b = blocks.get(attempt.reservation());
+        PortBlock b = blocks.get(attempt.reservation());
         if (b == null) {
             return attempt.port();
         }
@@ -131,7 +117,9 @@ public final class LinuxBackend implements ReservationBackend {
             return attempt.port();
         }
         if (attempt.port() != 0) {
-            if (!b.contains(attempt.port()) && log != null) {
+            if (b.contains(attempt.port())) {
+                b.explicitBind(attempt.port());
+            } else if (log != null) {
                 log.warnOnce("outside:" + attempt.rule().name() + ":" + attempt.port(), "rule '"
                         + attempt.rule().name() + "': a bind to port " + attempt.port() + " is outside reservation '"
                         + b.reservation.name() + "' (" + b.reservation.describe() + "); it goes through unchanged");
@@ -144,17 +132,16 @@ public final class LinuxBackend implements ReservationBackend {
     @Override
     public void bindInReservation(BindAttempt attempt, final NativeBind nativeBind) throws AssociationException,
             IOException {
-        Block b = blocks.get(attempt.reservation());
+        PortBlock b = blocks.get(attempt.reservation());
         if (b == null) {
             nativeBind.bind(attempt.port());
             return;
         }
-        Boolean reuse = attempt.protocol() == Protocol.TCP ? JdkAccess.linuxReuseAddress(attempt.fd()) : null;
-        attempt.boundPort = search(b, nativeBind, Boolean.TRUE.equals(reuse) ? attempt.fd() : null);
+        attempt.boundPort = b.search(nativeBind, new FdSocket(attempt.fd()), attempt.protocol(), TABLES);
     }
 
     /** An unbound TCP socket about to connect: bind it to a free port of the block, keeping its family. */
-    private void bindBeforeConnect(final BindAttempt attempt, Block b) throws AssociationException {
+    private void bindBeforeConnect(final BindAttempt attempt, PortBlock b) throws AssociationException {
         int domain = JdkAccess.linuxSocketDomain(attempt.fd());
         final boolean v6 = domain == 10;
         if (domain != 2 && !v6) {
@@ -167,64 +154,106 @@ public final class LinuxBackend implements ReservationBackend {
             return;
         }
         try {
-            attempt.boundPort = search(b, new NativeBind() {
+            attempt.boundPort = b.search(new NativeBind() {
                 @Override
                 public void bind(int port) throws IOException {
                     JdkAccess.bind0(attempt.fd(), v6, false, wildcard, port);
                 }
-            }, null);
+            }, new FdSocket(attempt.fd()), Protocol.TCP, TABLES);
         } catch (IOException other) {
             throw new AssociationException("bind-before-connect", "binding the socket in the block before"
                     + " connect failed: " + other);
         }
     }
 
+    /** The socket tables under /proc/net, the last one kept. */
+    static final PortBlock.Tables TABLES = new CachedTables(new PortBlock.Tables() {
+        @Override
+        public SocketTable read(Protocol protocol, long notBefore) {
+            try {
+                return SocketTable.read(SocketTable.PROC_NET, protocol);
+            } catch (IOException | RuntimeException e) {
+                return null;
+            }
+        }
+    });
+
     /**
-     * Tries the block's ports from the cursor on and returns the one bound.
-     *
-     * <p>Hazard: a TCP socket with SO_REUSEADDR (every ServerSocket on Linux) can be bound to a port that another such
-     * socket holds but does not listen on yet; the second listen then fails, outside this search. So the search binds
-     * with SO_REUSEADDR switched off ({@code reuseFd}, restored right after): two sockets can never share a port of
-     * the block. The price: a port whose old connections are still in TIME_WAIT (up to a minute after a server
-     * closed them) counts as in use, and the search moves on to the next one.
+     * The socket being bound, through its FileDescriptor: held weakly (a socket dropped without close is no longer
+     * holding its port once collected), its options through {@code getsockopt}/{@code setsockopt}.
      */
-    static int search(Block b, NativeBind bind, java.io.FileDescriptor reuseFd) throws AssociationException,
-            IOException {
-        int first = b.cursor.getAndIncrement();
-        IOException otherFailure = null;
-        int inUse = 0;
-        boolean exclusive = reuseFd != null && JdkAccess.linuxSetReuseAddress(reuseFd, false);
-        try {
-            for (int i = 0; i < b.count; i++) {
-                int port = b.start + Math.floorMod(first + i, b.count);
-                try {
-                    bind.bind(port);
-                    return port;
-                } catch (BindException e) {
-                    if (isInUse(e)) {
-                        inUse++;
-                    } else {
-                        otherFailure = e;
-                    }
-                }
+    static final class FdSocket implements PortBlock.Socket {
+        private static final int SO_REUSEADDR = 2;
+        private static final int SO_REUSEPORT = 15;
+        private final WeakReference<FileDescriptor> fd;
+        private int reuseAddress = -1;
+        private int reusePort = -1;
+
+        FdSocket(FileDescriptor fd) {
+            this.fd = new WeakReference<FileDescriptor>(fd);
+        }
+
+        @Override
+        public boolean holds(int port) {
+            FileDescriptor f = fd.get();
+            // closed: the JDK sets the fd to -1 (or, JDK 8 channels, getsockname fails on the stale number)
+            return f != null && JdkAccess.handle(f) >= 0 && JdkAccess.localPort(f) == port;
+        }
+
+        @Override
+        public boolean exclusive() {
+            FileDescriptor f = fd.get();
+            if (f == null) {
+                return false;
             }
-        } finally {
-            if (exclusive) {
-                JdkAccess.linuxSetReuseAddress(reuseFd, true);
+            reuseAddress = JdkAccess.linuxSocketOption(f, SO_REUSEADDR);
+            reusePort = JdkAccess.linuxSocketOption(f, SO_REUSEPORT);
+            if (reuseAddress > 0) {
+                JdkAccess.linuxSetSocketOption(f, SO_REUSEADDR, 0);
+            }
+            if (reusePort > 0) {
+                JdkAccess.linuxSetSocketOption(f, SO_REUSEPORT, 0);
+            }
+            return reuseAddress > 0;
+        }
+
+        @Override
+        public void reuseAddress(boolean on) {
+            FileDescriptor f = fd.get();
+            if (f != null) {
+                JdkAccess.linuxSetSocketOption(f, SO_REUSEADDR, on ? 1 : 0);
             }
         }
-        if (otherFailure != null && inUse == 0) {
-            throw otherFailure; // not about the block (a bad address, a closed socket): the JDK's own error
+
+        @Override
+        public void restore() {
+            FileDescriptor f = fd.get();
+            if (f == null) {
+                return;
+            }
+            if (reuseAddress >= 0) {
+                JdkAccess.linuxSetSocketOption(f, SO_REUSEADDR, reuseAddress);
+            }
+            if (reusePort > 0) {
+                JdkAccess.linuxSetSocketOption(f, SO_REUSEPORT, reusePort);
+            }
         }
-        throw new AssociationException("exhausted", "the reservation is exhausted: all " + b.count + " ports of "
-                + b.reservation.describe() + " are in use" + (otherFailure == null ? ""
-                : " or failed to bind (" + otherFailure.getMessage() + ")") + "; enlarge the block (count) or"
-                + " free ports");
     }
 
-    private static boolean isInUse(BindException e) {
-        String m = e.getMessage();
-        return m == null || m.contains("in use") || m.contains("EADDRINUSE");
+    /** Adds {@code lo..hi} to net.ipv4.ip_local_reserved_ports under the lock; returns the list as read back. */
+    static PortRanges add(final int lo, final int hi, final AgentLog log) throws IOException {
+        return ReservedPortsUpdate.apply(RESERVED_PORTS, new ReservedPortsUpdate.Change() {
+            @Override
+            public PortRanges apply(PortRanges now) {
+                return now.with(lo, hi);
+            }
+        }, new Runnable() {
+            @Override
+            public void run() {
+                log.info("  linux: waiting for " + ReservedPortsUpdate.LOCK_FILE + ": another process is changing"
+                        + " net.ipv4.ip_local_reserved_ports");
+            }
+        });
     }
 
     @Override
