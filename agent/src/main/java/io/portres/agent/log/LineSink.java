@@ -48,6 +48,8 @@ public final class LineSink {
         }
     };
     private static LineSink stderr;
+    /** The open file sinks, by absolute path: {@link #file} shares one per file. */
+    private static final java.util.Map<Path, LineSink> OPEN = new java.util.HashMap<Path, LineSink>();
 
     /** Something to format and write on the writer thread: formatting costs the binding thread nothing. */
     public interface Entry {
@@ -87,6 +89,7 @@ public final class LineSink {
     private volatile Summary summary;
     private volatile Thread thread;
     private volatile boolean closed;
+    private int refs = 1; // guarded by OPEN: holders of a file sink
 
     private LineSink(OutputStream out, FileChannel channel, Path path, String description, boolean timestamps,
                      long maxBytes, int keep) {
@@ -134,10 +137,20 @@ public final class LineSink {
      * @throws IOException with a message fit for the user (what is wrong and what to do) if it cannot be written
      */
     public static LineSink file(Path path, boolean timestamps, long maxBytes, int keep) throws IOException {
-        Path p = path.toAbsolutePath();
-        FileChannel ch = SafeFiles.openAppend(p);
-        return new LineSink(Channels.newOutputStream(ch), ch, p, p.toString(), timestamps, maxBytes,
-                Math.max(keep, 1));
+        Path p = path.toAbsolutePath().normalize();
+        int k = Math.max(keep, 1);
+        synchronized (OPEN) {
+            LineSink open = OPEN.get(p);
+            // one sink per file in this JVM (a reload keeping its log file shares it): one writer, one rotation
+            if (open != null && open.timestamps == timestamps && open.maxBytes == maxBytes && open.keep == k) {
+                open.refs++;
+                return open;
+            }
+            FileChannel ch = SafeFiles.openAppend(p);
+            LineSink sink = new LineSink(Channels.newOutputStream(ch), ch, p, p.toString(), timestamps, maxBytes, k);
+            OPEN.put(p, sink);
+            return sink;
+        }
     }
 
     public boolean timestamps() {
@@ -186,12 +199,23 @@ public final class LineSink {
     }
 
     /**
-     * Writes what is queued, then closes the file (standard error stays open). Returns at once: the writer thread
-     * finishes the queue; lines submitted afterwards are dropped and counted.
+     * Writes what is queued, then closes the file (standard error stays open) once every holder has closed it (see
+     * {@link #file}). Returns at once: the writer thread finishes the queue; lines submitted afterwards are dropped and
+     * counted.
      */
     public void close() {
         if (this == stderr) {
             return;
+        }
+        if (path != null) {
+            synchronized (OPEN) {
+                if (--refs > 0) {
+                    return; // another holder (the engine of a reload) still writes here
+                }
+                if (OPEN.get(path) == this) {
+                    OPEN.remove(path);
+                }
+            }
         }
         synchronized (this) {
             if (closed) {

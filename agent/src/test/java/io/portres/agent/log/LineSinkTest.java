@@ -247,4 +247,23 @@ class LineSinkTest {
         ok.close();
         assertThat(Files.readAllLines(open.resolve("events.jsonl"))).containsExactly("{}");
     }
+
+    /** A reload that keeps its log file shares the open sink (one descriptor, one writer) until both have closed it. */
+    @Test
+    void oneSinkPerFileUntilEveryHolderClosedIt(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("portres.log");
+        LineSink a = LineSink.file(file, true, 1 << 20, 3);
+        LineSink b = LineSink.file(dir.resolve("x/../portres.log"), true, 1 << 20, 3);
+        assertThat(b).isSameAs(a);
+        a.close();
+        b.write("still open");
+        b.close();
+        b.write("closed");
+        assertThat(Files.readAllLines(file)).containsExactly("still open");
+        LineSink c = LineSink.file(file, true, 1 << 20, 3);
+        assertThat(c).isNotSameAs(a);
+        c.write("reopened");
+        c.close();
+        assertThat(Files.readAllLines(file)).containsExactly("still open", "reopened");
+    }
 }
