@@ -69,7 +69,7 @@ class CliOutputSafetyTest {
     /** validate on a FIFO waited forever for a writer. */
     @Test
     @EnabledOnOs({OS.LINUX, OS.MAC})
-    @Timeout(value = 30, unit = TimeUnit.SECONDS)
+    @Timeout(value = 30, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void validateRefusesAFifoWithoutWaitingForIt() throws Exception {
         Path fifo = dir.resolve("policy.yaml");
         assertThat(new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor()).isZero();

@@ -27,7 +27,8 @@ class PolicyFileSafetyTest {
 
   @Test
   @EnabledOnOs({OS.LINUX, OS.MAC})
-  @Timeout(value = 20, unit = TimeUnit.SECONDS) // before the fix, reading the FIFO blocked forever
+  // before the fix, reading the FIFO blocked forever: the test fails after 20 s instead of hanging with it
+  @Timeout(value = 20, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void aFifoIsRefusedWithoutOpeningIt(@TempDir Path dir) throws Exception {
     Path fifo = dir.resolve("policy.yaml");
     Process p = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();

@@ -215,7 +215,7 @@ class LineSinkTest {
     /** A FIFO as the log hung the JVM in premain (FileOutputStream.open0 waits for a reader). */
     @Test
     @EnabledOnOs({OS.LINUX, OS.MAC})
-    @Timeout(value = 20, unit = TimeUnit.SECONDS)
+    @Timeout(value = 20, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void aFifoOrADeviceIsAConfigurationErrorWithoutOpeningIt(@TempDir Path dir) throws Exception {
         Path fifo = dir.resolve("events.jsonl");
         assertThat(new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor()).isZero();
