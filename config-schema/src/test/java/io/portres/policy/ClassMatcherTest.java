@@ -104,7 +104,7 @@ class ClassMatcherTest {
    * tried every way of sharing the name among the '**'s); linear now.
    */
   @Test
-  @org.junit.jupiter.api.Timeout(10)
+  @org.junit.jupiter.api.Timeout(value = 10, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
   void manyDoubleStarsAgainstALongNameTakeLinearTime() {
     // every 'a' of the name can start every '**.a': the backtracking matcher tried each of the C(41, 8) placements
     ClassMatcher m = ClassMatcher.of(Collections.singletonList("a.**.a.**.a.**.a.**.a.**.a.**.a.**.a.**.b"));

@@ -115,15 +115,26 @@ public final class AsyncWriter {
      */
     public static void flush(long timeoutMillis) {
         long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        for (LineSink s : SINKS) {
-            while (s.unwritten.get() > 0 && System.nanoTime() < end) {
-                try {
-                    Thread.sleep(1);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
+        // all sinks at once, read again each time: writing one sink can queue a report on another (or start it)
+        while (busy()) {
+            if (System.nanoTime() >= end) {
+                return;
+            }
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
             }
         }
+    }
+
+    private static boolean busy() {
+        for (LineSink s : SINKS) {
+            if (s.unwritten.get() > 0) {
+                return true;
+            }
+        }
+        return false;
     }
 }
