@@ -64,7 +64,7 @@ public final class Installer {
                 countDownReady(bridge); // never leave early binds waiting for an agent that gave up
             }
             String msg = "portres could not start and is inactive (the application runs without it): " + t;
-            LineSink.stderr().write("[portres] ERROR " + msg);
+            LineSink.stderr().write("[portres] ERROR " + io.portres.policy.Problem.escape(msg));
             return msg;
         }
     }
