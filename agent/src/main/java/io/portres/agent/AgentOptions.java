@@ -88,6 +88,12 @@ public final class AgentOptions {
         if (onPolicyError != null && !onPolicyError.equals("fail") && !onPolicyError.equals("continue")) {
             errors.add(sources.get("onPolicyError") + " = '" + onPolicyError + "': expected fail or continue");
         }
+        String backend = values.get("backend");
+        if (backend != null && !io.portres.agent.backend.Backends.isKnown(backend.toLowerCase(Locale.ROOT))) {
+            // never a silent downgrade: an unknown backend would leave the policy unenforced
+            errors.add(sources.get("backend") + " = '" + backend + "': unknown backend (known: "
+                    + io.portres.agent.backend.Backends.knownNames() + ")");
+        }
         for (String flag : new String[] {"reload", "jmx"}) {
             String v = values.get(flag);
             if (v != null && !v.equals("true") && !v.equals("false")) {

@@ -153,11 +153,11 @@ final class BackgroundInit implements Runnable {
                 Engine current = BindDispatcher.engine();
                 LogSettings settings = policy.log();
                 AgentLog log = new AgentLog(settings.level(), settings.file() == null ? LineSink.stderr()
-                        : LineSink.file(settings.file(), true));
+                        : LineSink.file(settings.file(), true, settings.maxSize(), settings.keep()));
                 EventLog events = settings.events() == null ? null
                         : current != null && current.events() != null
                         && settings.events().equals(current.policy().log().events()) ? current.events()
-                        : new EventLog(LineSink.file(settings.events(), false));
+                        : new EventLog(LineSink.file(settings.events(), false, settings.maxSize(), settings.keep()));
                 for (Problem w : policy.warnings()) {
                     log.warn(w.toString());
                 }

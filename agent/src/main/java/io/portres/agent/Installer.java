@@ -65,7 +65,7 @@ public final class Installer {
                 countDownReady(bridge); // never leave early binds waiting for an agent that gave up
             }
             String msg = "portres could not start and is inactive (the application runs without it): " + t;
-            LineSink.stderr().write("[portres] ERROR " + msg);
+            LineSink.stderr().write("[portres] ERROR " + io.portres.policy.Problem.escape(msg));
             return msg;
         }
     }
@@ -102,14 +102,16 @@ public final class Installer {
             LogSettings settings = policy.log();
             try {
                 log = new AgentLog(settings.level(), settings.file() == null ? LineSink.stderr()
-                        : LineSink.file(settings.file(), true));
+                        : LineSink.file(settings.file(), true, settings.maxSize(), settings.keep()));
             } catch (IOException e) {
-                errors.add(policy.source() + ": log.file: cannot write " + settings.file() + ": " + e);
+                errors.add(policy.source() + ": log.file: cannot write " + settings.file() + ": " + e.getMessage());
             }
             try {
-                events = settings.events() == null ? null : new EventLog(LineSink.file(settings.events(), false));
+                events = settings.events() == null ? null
+                        : new EventLog(LineSink.file(settings.events(), false, settings.maxSize(), settings.keep()));
             } catch (IOException e) {
-                errors.add(policy.source() + ": log.events: cannot write " + settings.events() + ": " + e);
+                errors.add(policy.source() + ": log.events: cannot write " + settings.events() + ": "
+                        + e.getMessage());
             }
         }
         if (!errors.isEmpty()) {
@@ -285,7 +287,7 @@ public final class Installer {
     private static String refuse(List<String> errors, AgentOptions options, boolean attach) {
         LineSink err = LineSink.stderr();
         for (String e : errors) {
-            err.write(e);
+            err.write(io.portres.policy.Problem.escape(e)); // one line each, whatever a value or path held
         }
         String count = errors.size() == 1 ? "1 error" : errors.size() + " errors";
         if (attach || options.continueOnPolicyError()) {

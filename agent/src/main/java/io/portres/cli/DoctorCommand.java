@@ -1,6 +1,8 @@
 package io.portres.cli;
 
 import io.portres.agent.backend.linux.SocketTable;
+import io.portres.agent.log.SafeFiles;
+import io.portres.policy.LogSettings;
 import io.portres.policy.Policy;
 import io.portres.policy.PolicyException;
 import io.portres.policy.PolicyLoader;
@@ -15,6 +17,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -139,6 +143,8 @@ final class DoctorCommand implements Callable<Integer> {
         for (Problem w : warnings) {
             add("WARN", "policy", w.toString(), null);
         }
+        checkOutput("log.file", policy.log().file(), policy.log());
+        checkOutput("log.events", policy.log().events(), policy.log());
         if (os == null) {
             return;
         }
@@ -151,6 +157,44 @@ final class DoctorCommand implements Callable<Integer> {
             }
         } catch (CliException e) {
             add("WARN", "conflict", "cannot compare the reservations with this machine's: " + e.getMessage(), null);
+        }
+    }
+
+    /**
+     * Whether the agent (run by this user) can write {@code file} as it will: a regular file or none yet, not a link,
+     * in a folder no other user can swap it in ({@link SafeFiles}), writable, on a file system with room for it.
+     */
+    private void checkOutput(String key, Path file, LogSettings settings) {
+        if (file == null) {
+            return;
+        }
+        try {
+            SafeFiles.checkWritable(file);
+        } catch (IOException e) {
+            add("FAIL", key, e.getMessage(), "change " + key + " in the policy, or the file or folder named");
+            return;
+        }
+        Path existing = Files.exists(file, LinkOption.NOFOLLOW_LINKS) ? file : file.getParent();
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null || !Files.isWritable(existing)) {
+            add("WARN", key, file + " is not writable by this user (" + System.getProperty("user.name") + ")",
+                    "run doctor as the user the server runs as, or give that user write access");
+            return;
+        }
+        long need = settings.maxSize() == 0 ? 0 : settings.maxSize() * (settings.keep() + 1);
+        try {
+            long free = Files.getFileStore(existing).getUsableSpace();
+            if (need > 0 && free < need) {
+                add("WARN", key, file + ": " + (free >> 20) + " MiB free, less than the " + (need >> 20) + " MiB that"
+                        + " the file and its " + settings.keep() + " rotated copies may take (log.maxSize "
+                        + (settings.maxSize() >> 20) + " MiB)", "free space, or lower log.maxSize or log.keep");
+                return;
+            }
+            add("OK", key, file + " can be written" + (need > 0 ? " (" + (free >> 20) + " MiB free)" : ""), null);
+        } catch (IOException e) {
+            add("OK", key, file + " can be written", null);
         }
     }
 

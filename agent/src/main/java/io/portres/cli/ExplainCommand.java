@@ -1,5 +1,6 @@
 package io.portres.cli;
 
+import io.portres.agent.match.SocketCode;
 import io.portres.policy.Policy;
 import io.portres.policy.PolicyException;
 import io.portres.policy.PolicyLoader;
@@ -90,11 +91,21 @@ final class ExplainCommand implements Callable<Integer> {
         }
         String bind = implicit ? "tcp connect of an unbound socket (implicit bind)"
                 : proto.id() + " bind " + addr.getHostAddress() + ":" + port;
-        String[] stack = classes.toArray(new String[0]);
+        // the agent looks past the JDK's socket code on the stack: so does explain (one list, SocketCode)
+        List<String> callers = new ArrayList<String>();
+        List<String> ignored = new ArrayList<String>();
+        for (String c : classes) {
+            (SocketCode.isSocketOrAgentFrame(c) ? ignored : callers).add(c);
+        }
+        String[] stack = callers.toArray(new String[0]);
         Rule matched = null;
         List<Object> steps = new ArrayList<Object>();
         if (!json) {
-            out.println(bind + (stack.length == 0 ? ", no calling class given" : ", calling classes " + classes));
+            out.println(bind + (stack.length == 0 ? ", no calling class given" : ", calling classes " + callers));
+            if (!ignored.isEmpty()) {
+                out.println("  (ignored: " + ignored + " " + (ignored.size() == 1 ? "is" : "are") + " the JDK's"
+                        + " socket code, which the agent looks past to find the caller; a rule cannot name it)");
+            }
         }
         for (Rule r : policy.rules()) {
             String whyNot = implicit ? whyNotImplicit(r, stack) : whyNot(r, proto, addr, port, stack);
@@ -129,7 +140,8 @@ final class ExplainCommand implements Callable<Integer> {
         if (json) {
             Map<String, Object> m = new LinkedHashMap<String, Object>();
             m.put("bind", bind);
-            m.put("classes", classes);
+            m.put("classes", callers);
+            m.put("ignoredClasses", ignored);
             m.put("rules", steps);
             m.put("match", matched == null ? null : matched.name());
             out.println(JsonWriter.write(m));

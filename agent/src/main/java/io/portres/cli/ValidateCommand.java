@@ -152,7 +152,7 @@ final class ValidateCommand implements Callable<Integer> {
     /** {@code file:line:col: warning: path: message} */
     static String withWarning(Problem p) {
         String s = p.toString();
-        String head = p.file() + (p.line() > 0 ? ":" + p.line() + ":" + p.column() : "") + ": ";
+        String head = Problem.escape(p.file()) + (p.line() > 0 ? ":" + p.line() + ":" + p.column() : "") + ": ";
         return head + "warning: " + s.substring(head.length());
     }
 

@@ -86,4 +86,18 @@ class AgentOptionsTest {
     void nothingGivenMeansNoPolicy() {
         assertThat(AgentOptions.parse(null, new Properties(), NO_ENV).policy()).isNull();
     }
+
+    /** {@code backend=linx} used to start the audit backend with one warning: binds then landed outside the block. */
+    @Test
+    void anUnknownBackendIsAnErrorLikeAnUnknownKey() {
+        AgentOptions o = AgentOptions.parse("p.yaml,backend=linx", new Properties(), NO_ENV);
+        assertThat(o.errors()).containsExactly(
+                "agent argument backend = 'linx': unknown backend (known: auto, audit, reject, windows, linux)");
+        Properties sys = new Properties();
+        sys.setProperty("portres.backend", "Windoze");
+        assertThat(AgentOptions.parse("p.yaml", sys, NO_ENV).errors()).containsExactly(
+                "-Dportres.backend = 'Windoze': unknown backend (known: auto, audit, reject, windows, linux)");
+        assertThat(AgentOptions.parse("p.yaml,backend=AUTO", new Properties(), NO_ENV).errors()).isEmpty();
+        assertThat(AgentOptions.parse("p.yaml,backend=Linux", new Properties(), NO_ENV).errors()).isEmpty();
+    }
 }

@@ -207,7 +207,7 @@ public final class AddressMatcher {
   }
 
   private static IllegalArgumentException bad(String spec, String why) {
-    return new IllegalArgumentException("'" + spec + "' is not a valid address: " + why);
+    return new IllegalArgumentException("'" + PolicyLoader.excerpt(spec) + "' is not a valid address: " + why);
   }
 
   private static int parsePrefix(String spec, String p) {

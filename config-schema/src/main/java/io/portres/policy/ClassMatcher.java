@@ -17,7 +17,7 @@ import java.util.Set;
  * classes whose simple name starts with Foo in any package, and {@code **} alone matches every class.
  *
  * <p>Patterns are compiled once: plain names into a hash set, {@code prefix.**} into a prefix test, and the rest
- * into segment arrays for a small backtracking matcher that allocates nothing.
+ * into segment arrays for a linear-time matcher that allocates nothing.
  */
 public final class ClassMatcher {
   private static final String ANY_SEGMENTS = "**";
@@ -83,7 +83,7 @@ public final class ClassMatcher {
       }
     }
     for (String[] g : globs) {
-      if (matchFrom(g, 0, binaryClassName, 0)) {
+      if (matchGlob(g, binaryClassName)) {
         return true;
       }
     }
@@ -161,41 +161,43 @@ public final class ClassMatcher {
   }
 
   /**
-   * Matches segments {@code segs[si..]} against {@code name} from index {@code start}, the first character of a
-   * name segment, or -1 when the whole name is consumed.
+   * Matches the segments {@code segs} against the whole of {@code name}, in time linear in the pattern's segments
+   * times the name's: the classic greedy wildcard match, where a {@code **} segment is the wildcard and each other
+   * segment must match exactly one name segment. On a mismatch only the last {@code **} seen takes one more name
+   * segment (an earlier one never needs to: whatever it would take, the later one can), so there is no backtracking
+   * over combinations. No allocation.
    */
-  private static boolean matchFrom(String[] segs, int si, String name, int start) {
-    while (true) {
-      if (si == segs.length) {
-        return start < 0;
+  private static boolean matchGlob(String[] segs, String name) {
+    int si = 0;
+    int ni = 0; // start of the current name segment; -1 once the whole name is consumed
+    int starSi = -1;
+    int starNi = 0;
+    while (ni >= 0) {
+      if (si < segs.length && segs[si] == ANY_SEGMENTS) {
+        starSi = si++;
+        starNi = ni;
+        continue;
       }
-      String seg = segs[si];
-      if (seg == ANY_SEGMENTS) {
-        if (si + 1 == segs.length) {
-          return true;
-        }
-        int s = start;
-        while (true) {
-          if (matchFrom(segs, si + 1, name, s)) {
-            return true;
-          }
-          if (s < 0) {
-            return false;
-          }
-          int dot = name.indexOf('.', s);
-          s = dot < 0 ? -1 : dot + 1;
+      if (si < segs.length) {
+        int dot = name.indexOf('.', ni);
+        if (segmentMatches(segs[si], name, ni, dot < 0 ? name.length() : dot)) {
+          si++;
+          ni = dot < 0 ? -1 : dot + 1;
+          continue;
         }
       }
-      if (start < 0) {
+      if (starSi < 0) {
         return false;
       }
-      int dot = name.indexOf('.', start);
-      if (!segmentMatches(seg, name, start, dot < 0 ? name.length() : dot)) {
-        return false;
-      }
-      start = dot < 0 ? -1 : dot + 1;
+      si = starSi + 1; // the last '**' takes one more name segment
+      int dot = name.indexOf('.', starNi);
+      starNi = dot < 0 ? -1 : dot + 1;
+      ni = starNi;
+    }
+    while (si < segs.length && segs[si] == ANY_SEGMENTS) {
       si++;
     }
+    return si == segs.length;
   }
 
   /** Glob {@code p} ('*' = any run of characters) against {@code s[from, to)}. */

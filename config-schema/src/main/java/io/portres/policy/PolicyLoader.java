@@ -9,7 +9,6 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -48,7 +47,7 @@ public final class PolicyLoader {
   static final int MAX_ERRORS = 200;
 
   private static final String[] ROOT_KEYS = {"version", "mode", "onError", "log", "reservations", "rules"};
-  private static final String[] LOG_KEYS = {"level", "file", "events"};
+  private static final String[] LOG_KEYS = {"level", "file", "events", "maxSize", "keep"};
   private static final String[] RESERVATION_KEYS = {"protocol", "startPort", "count", "kind", "token", "create"};
   private static final String[] RULE_KEYS = {"name", "match", "reservation", "onError", "implicit"};
   private static final String[] MATCH_KEYS = {"port", "protocol", "address", "class"};
@@ -59,6 +58,9 @@ public final class PolicyLoader {
 
   private final String source;
   private final Path baseDir;
+  /** The policy file, absolute and normalized, when read from a file: log paths must not name it. */
+  private Path policyFile;
+  private int droppedWarnings;
   private final List<Problem> errors = new ArrayList<Problem>();
   private final List<Problem> warnings = new ArrayList<Problem>();
   private int droppedErrors;
@@ -83,6 +85,7 @@ public final class PolicyLoader {
   public static Policy load(Path file) throws PolicyException {
     String name = file.toString();
     PolicyLoader loader = new PolicyLoader(name, file.toAbsolutePath().getParent());
+    loader.policyFile = file.toAbsolutePath().normalize();
     String text = loader.read(file);
     if (text == null) {
       throw new PolicyException(loader.errors);
@@ -122,32 +125,30 @@ public final class PolicyLoader {
 
   private String read(Path file) {
     // java.io rather than java.nio.file.Files: the agent reads the policy in premain, and Files' channel classes
-    // would be loaded for this one read (about 1 ms of every start).
+    // would be loaded for this one read (about 1 ms of every start). nio only explains a failure.
     String reason;
     try {
       File f = file.toFile();
       if (f.isDirectory()) {
         reason = "it is a directory";
       } else if (!f.exists()) {
-        reason = "file not found";
+        reason = missing(file);
+      } else if (!f.isFile()) {
+        // never opened: a FIFO would block the reader (the JVM in premain) until a writer comes
+        reason = "it is not a regular file (a named pipe, socket or device); a policy must be a regular file";
       } else if (f.length() > MAX_SIZE) {
         reason = "it is larger than 1 MiB";
       } else {
-        byte[] bytes = readAll(f);
-        try {
-          return StandardCharsets.UTF_8.newDecoder()
-              .onMalformedInput(CodingErrorAction.REPORT)
-              .onUnmappableCharacter(CodingErrorAction.REPORT)
-              .decode(ByteBuffer.wrap(bytes))
-              .toString();
-        } catch (CharacterCodingException e) {
-          reason = "it is not UTF-8 text";
+        String text = decode(readAll(f));
+        if (text != null) {
+          return text;
         }
+        reason = "it is not UTF-8 or UTF-16 text (nothing of it is shown: it may not be a policy)";
       }
     } catch (FileNotFoundException e) { // java.io's word for both "missing" and "not allowed"
       String m = String.valueOf(e.getMessage());
       reason = m.contains("Permission denied") || m.contains("Access is denied") ? "permission denied"
-          : m.contains("No such file") || m.contains("cannot find") ? "file not found" : m;
+          : m.contains("No such file") || m.contains("cannot find") ? missing(file) : Problem.escape(m);
     } catch (IOException e) {
       reason = e.getMessage() != null ? e.getMessage() : e.toString();
     } catch (SecurityException e) {
@@ -157,6 +158,65 @@ public final class PolicyLoader {
     }
     errors.add(new Problem(Problem.Severity.ERROR, source, 0, 0, "", "cannot read policy: " + reason));
     return null;
+  }
+
+  /** Why a path that does not exist for java.io does not: missing, a dangling link, or a link loop. */
+  private static String missing(Path file) {
+    try {
+      if (!java.nio.file.Files.isSymbolicLink(file)) {
+        return "file not found";
+      }
+      java.nio.file.Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+      return "file not found";
+    } catch (java.nio.file.FileSystemException e) {
+      String r = String.valueOf(e.getReason());
+      if (r.contains("levels of symbolic links") || r.contains("ELOOP")) {
+        return "it is a symbolic link loop (" + file + " leads back to itself); point the link at the policy file";
+      }
+      if (e instanceof java.nio.file.NoSuchFileException) {
+        return "it is a symbolic link to a file that does not exist (a dangling link)";
+      }
+      return Problem.escape(r);
+    } catch (IOException | SecurityException | UnsupportedOperationException e) {
+      return "file not found";
+    }
+  }
+
+  /**
+   * The text of a policy file as YAML 1.2 reads a stream (section 5.2): UTF-32 or UTF-16 (either byte order) or
+   * UTF-8, by its byte order mark or, without one, by where the first character's zero bytes are (an ASCII first
+   * character is certain in a policy). Windows PowerShell 5.1 writes UTF-16LE with a BOM. Null when the bytes are not
+   * valid text in that encoding. The BOM is dropped.
+   */
+  static String decode(byte[] b) {
+    int n = b.length;
+    int b0 = n > 0 ? b[0] & 0xFF : -1;
+    int b1 = n > 1 ? b[1] & 0xFF : -1;
+    int b2 = n > 2 ? b[2] & 0xFF : -1;
+    int b3 = n > 3 ? b[3] & 0xFF : -1;
+    String charset;
+    if (b0 == 0 && b1 == 0 && (b2 == 0xFE && b3 == 0xFF || b2 == 0 && b3 > 0)) {
+      charset = "UTF-32BE";
+    } else if (b0 == 0xFF && b1 == 0xFE && b2 == 0 && b3 == 0 || b0 > 0 && b1 == 0 && b2 == 0 && b3 == 0) {
+      charset = "UTF-32LE";
+    } else if (b0 == 0xFE && b1 == 0xFF || b0 == 0 && b1 > 0) {
+      charset = "UTF-16BE";
+    } else if (b0 == 0xFF && b1 == 0xFE || b0 > 0 && b1 == 0) {
+      charset = "UTF-16LE";
+    } else {
+      charset = "UTF-8";
+    }
+    String text;
+    try {
+      text = java.nio.charset.Charset.forName(charset).newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(b))
+          .toString();
+    } catch (CharacterCodingException | java.nio.charset.UnsupportedCharsetException e) {
+      return null;
+    }
+    return text.startsWith("\uFEFF") ? text.substring(1) : text;
   }
 
   private Policy run(String yaml) throws PolicyException {
@@ -174,8 +234,13 @@ public final class PolicyLoader {
           policy = build(root);
         }
       } catch (YamlException e) {
-        errors.add(new Problem(Problem.Severity.ERROR, source, e.line(), e.column(), "",
-            "syntax error: " + e.getMessage()));
+        if (mentionsVersion(yaml)) {
+          errors.add(new Problem(Problem.Severity.ERROR, source, e.line(), e.column(), "",
+              "syntax error: " + e.getMessage()));
+        } else { // the reader's message may quote the text: say nothing of a file that may not be a policy
+          errors.add(new Problem(Problem.Severity.ERROR, source, 0, 0, "", "cannot read policy: it is not a portres"
+              + " policy (it is not YAML and has no 'version' key; nothing of it is shown)"));
+        }
       }
     }
     sort(errors);
@@ -183,6 +248,10 @@ public final class PolicyLoader {
     if (droppedErrors > 0) {
       errors.add(new Problem(Problem.Severity.ERROR, source, 0, 0, "",
           "... and " + droppedErrors + " more errors not shown"));
+    }
+    if (droppedWarnings > 0) {
+      warnings.add(new Problem(Problem.Severity.WARNING, source, 0, 0, "",
+          "... and " + droppedWarnings + " more warnings not shown"));
     }
     if (!errors.isEmpty() || policy == null) {
       throw new PolicyException(errors, warnings);
@@ -193,20 +262,29 @@ public final class PolicyLoader {
   // ---------------------------------------------------------------------------------------------- structure
 
   private Policy build(YamlNode root) {
-    YamlNode.Mapping top = asMap(root, "", "a map with the keys version, reservations and rules");
-    if (top == null) {
+    if (!(root instanceof YamlNode.Mapping)) { // no excerpt: this may be any file (a policy link to /etc/shadow)
+      String kind = root instanceof YamlNode.Sequence ? "a list" : "a " + (type(root) == Type.STRING ? "string"
+          : "single value");
+      error(root, "", "expected a map with the keys version, reservations and rules, got " + kind);
+      return null;
+    }
+    YamlNode.Mapping top = (YamlNode.Mapping) root;
+    YamlNode.Entry version = null;
+    for (YamlNode.Entry t : top.entries()) {
+      if (t.key().text().equals("version")) {
+        version = t;
+      }
+    }
+    if (version == null) { // nothing else is checked: the other errors would quote a file that may not be a policy
+      error(root, "", "missing required key 'version'; add 'version: 1' at the top (nothing else is checked, or"
+          + " shown, of a file without it: it may not be a portres policy)");
       return null;
     }
     Map<String, YamlNode.Entry> e = entries(top, "", ROOT_KEYS);
-    YamlNode.Entry version = e.get("version");
-    if (version == null) {
-      error(root, "", "missing required key 'version'; add 'version: 1' at the top");
-    } else {
-      YamlNode v = version.value();
-      long n = integer(v, "version", "1");
-      if (n != BAD && n != 1) {
-        error(v, "version", "unsupported version " + text(v) + "; this portres reads version 1");
-      }
+    YamlNode v = version.value();
+    long n = integer(v, "version", "1");
+    if (n != BAD && n != 1) {
+      error(v, "version", "unsupported version " + text(v) + "; this portres reads version 1");
     }
     int m = choice(e, "mode", "", Mode.values(), null);
     int o = choice(e, "onError", "", OnError.values(), null);
@@ -235,10 +313,65 @@ public final class PolicyLoader {
     boolean[] ok = {level != INVALID};
     Path file = logPath(e.get("file"), "log.file", ok);
     Path events = logPath(e.get("events"), "log.events", ok);
+    if (file != null && file.equals(events)) {
+      error(e.get("events").value(), "log.events", "log.events names the same file as log.file (" + file
+          + "); give each its own file");
+      ok[0] = false;
+    }
+    long maxSize = LogSettings.DEFAULT_MAX_SIZE;
+    YamlNode.Entry ms = e.get("maxSize");
+    if (ms != null) {
+      maxSize = size(ms.value(), "log.maxSize");
+      ok[0] &= maxSize != BAD;
+    }
+    long keep = LogSettings.DEFAULT_KEEP;
+    YamlNode.Entry kt = e.get("keep");
+    if (kt != null) {
+      keep = integer(kt.value(), "log.keep", "a number of old files to keep (1-" + LogSettings.MAX_KEEP + ")");
+      if (keep != BAD && (keep < 1 || keep > LogSettings.MAX_KEEP)) {
+        error(kt.value(), "log.keep", text(kt.value()) + " is not a valid number of old files to keep (1-"
+            + LogSettings.MAX_KEEP + ")");
+        keep = BAD;
+      }
+      ok[0] &= keep != BAD;
+    }
     if (!ok[0]) {
       return null;
     }
-    return new LogSettings(level == ABSENT ? LogLevel.INFO : LogLevel.values()[level], file, events);
+    return new LogSettings(level == ABSENT ? LogLevel.INFO : LogLevel.values()[level], file, events, maxSize,
+        (int) keep);
+  }
+
+  /**
+   * {@code log.maxSize}: bytes as an integer, or a string such as {@code '64MiB'} (units KiB, MiB, GiB); 0 for no
+   * cap, else at least 64 KiB. {@link #BAD} after reporting.
+   */
+  private long size(YamlNode v, String path) {
+    String expected = "a size such as 64MiB (KiB, MiB or GiB), a number of bytes, or 0 for no limit";
+    Type type = type(v);
+    long n = BAD;
+    if (type == Type.INTEGER) {
+      n = parseInt(text(v));
+    } else if (type == Type.STRING) {
+      String t = text(v);
+      String[] units = {"KiB", "MiB", "GiB"};
+      for (int i = 0; i < units.length && n == BAD; i++) {
+        if (t.endsWith(units[i]) && t.length() > 3) {
+          int d = decimal(t.substring(0, t.length() - 3));
+          n = d < 0 ? BAD : (long) d << (10 * (i + 1));
+        }
+      }
+    }
+    if (n == BAD) {
+      error(v, path, "expected " + expected + ", got " + describe(v));
+      return BAD;
+    }
+    if (n != 0 && (n < LogSettings.MIN_MAX_SIZE || n >= 1L << 40)) {
+      error(v, path, text(v) + " is not a valid size: give at least 64KiB (and less than 1024GiB), or 0 for no"
+          + " limit");
+      return BAD;
+    }
+    return n;
   }
 
   private Path logPath(YamlNode.Entry t, String path, boolean[] ok) {
@@ -264,9 +397,16 @@ public final class PolicyLoader {
       if (!p.isAbsolute()) {
         p = baseDir != null ? baseDir.resolve(p) : p.toAbsolutePath();
       }
-      return p.normalize();
+      p = p.normalize();
+      if (policyFile != null && (p.equals(policyFile) || sameFile(p, policyFile))) {
+        error(v, path, path + " names the policy file itself (" + policyFile + "): the agent would write into its"
+            + " own policy; give the " + (path.endsWith("events") ? "events" : "log") + " its own file");
+        ok[0] = false;
+        return null;
+      }
+      return p;
     } catch (InvalidPathException ex) {
-      error(v, path, "'" + s + "' is not a valid path: " + ex.getReason());
+      error(v, path, "'" + excerpt(s) + "' is not a valid path: " + ex.getReason());
       ok[0] = false;
       return null;
     }
@@ -281,9 +421,16 @@ public final class PolicyLoader {
     for (Map.Entry<String, YamlNode.Entry> en : entries(m, "reservations", null).entrySet()) {
       String name = en.getKey();
       YamlNode key = en.getValue().key();
-      String path = "reservations." + name;
+      String path = "reservations." + excerpt(name);
       definedReservations.add(name);
-      boolean nameOk = checkName(key, path, name, "reservation name");
+      boolean nameOk;
+      if (type(key) != Type.STRING) { // null:, 8080:, 1e3:, 0x1F: are not the text they look like
+        error(key, path, "the name " + excerpt(name) + " reads as " + describe(key) + " in YAML, not as text;"
+            + " quote it: \"" + excerpt(name) + "\":");
+        nameOk = false;
+      } else {
+        nameOk = checkName(key, path, name, "reservation name");
+      }
       Reservation r = reservation(name, key, en.getValue().value(), path);
       if (r != null && nameOk) {
         reservations.add(r);
@@ -375,7 +522,7 @@ public final class PolicyLoader {
         if (s == null) {
           ok = false;
         } else if (!isToken(s)) {
-          error(tv, tp, "'" + s + "' is not a valid token; write 0x and 1-16 hex digits, e.g. \"0x1A2B3C4D5E6F7788\"");
+          error(tv, tp, "'" + excerpt(s) + "' is not a valid token; write 0x and 1-16 hex digits, e.g. \"0x1A2B3C4D5E6F7788\"");
           ok = false;
         } else {
           hasToken = true;
@@ -447,7 +594,7 @@ public final class PolicyLoader {
       if (name == null || !checkName(nv, path + ".name", name, "rule name")) {
         ok = false;
       } else if (names.containsKey(name)) {
-        error(nv, path + ".name", "duplicate rule name '" + name + "'; " + names.get(name) + " already uses it");
+        error(nv, path + ".name", "duplicate rule name '" + excerpt(name) + "'; " + names.get(name) + " already uses it");
         ok = false;
       } else {
         names.put(name, path + " (line " + nv.line() + ")");
@@ -536,11 +683,11 @@ public final class PolicyLoader {
 
   private String unknownReservation(String name) {
     if (definedReservations.isEmpty()) {
-      return "unknown reservation '" + name + "'; the policy defines no reservations";
+      return "unknown reservation '" + excerpt(name) + "'; the policy defines no reservations";
     }
     String[] defined = definedReservations.toArray(new String[0]);
     String near = nearest(name, defined);
-    return "unknown reservation '" + name + "'" + (near != null ? "; did you mean '" + near + "'?" : "")
+    return "unknown reservation '" + excerpt(name) + "'" + (near != null ? "; did you mean '" + near + "'?" : "")
         + " (defined: " + join(defined) + ")";
   }
 
@@ -593,7 +740,7 @@ public final class PolicyLoader {
       lo = decimal(dash < 0 ? s : s.substring(0, dash));
       hi = dash < 0 ? lo : decimal(s.substring(dash + 1));
       if (lo == -1 || hi == -1) {
-        error(v, path, "'" + s + "' is not a port or a port range; write a port (0-65535) or a range such as"
+        error(v, path, "'" + excerpt(s) + "' is not a port or a port range; write a port (0-65535) or a range such as"
             + " '8000-8099'");
         return -1;
       }
@@ -603,14 +750,14 @@ public final class PolicyLoader {
           return -1;
         }
       } else if (lo > 65535 || hi > 65535) {
-        error(v, path, "'" + s + "' is not a valid range: " + (lo > 65535 ? lo : hi) + " is not a port (1-65535)");
+        error(v, path, "'" + excerpt(s) + "' is not a valid range: " + (lo > 65535 ? lo : hi) + " is not a port (1-65535)");
         return -1;
       } else if (lo == 0) {
-        error(v, path, "'" + s + "' is not a valid range: ranges start at port 1; list 0 (wildcard binds) on"
+        error(v, path, "'" + excerpt(s) + "' is not a valid range: ranges start at port 1; list 0 (wildcard binds) on"
             + " its own, e.g. [0, '1-" + hi + "']");
         return -1;
       } else if (lo > hi) {
-        error(v, path, "'" + s + "' is not a valid range: " + lo + " is greater than " + hi + "; write '" + hi
+        error(v, path, "'" + excerpt(s) + "' is not a valid range: " + lo + " is greater than " + hi + "; write '" + hi
             + "-" + lo + "'");
         return -1;
       }
@@ -675,7 +822,7 @@ public final class PolicyLoader {
     }
     String why = ClassMatcher.check(p);
     if (why != null) {
-      error(v, path, "'" + p + "' is not a valid class pattern: " + why);
+      error(v, path, "'" + excerpt(p) + "' is not a valid class pattern: " + why);
       return null;
     }
     return p;
@@ -727,10 +874,10 @@ public final class PolicyLoader {
     for (YamlNode.Entry t : m.entries()) {
       YamlNode.Scalar k = t.key();
       String key = k.text();
-      String kp = path.isEmpty() ? key : path + "." + key;
+      String kp = path.isEmpty() ? excerpt(key) : path + "." + excerpt(key);
       if (allowed != null && indexOf(allowed, key) < 0) {
         String near = nearest(key, allowed);
-        error(k, kp, "unknown key '" + key + "'" + (key.equals("<<") ? "; merge keys ('<<') are not supported"
+        error(k, kp, "unknown key '" + excerpt(key) + "'" + (key.equals("<<") ? "; merge keys ('<<') are not supported"
             : near != null ? "; did you mean '" + near + "'?" : " (expected one of: " + join(allowed) + ")"));
         continue;
       }
@@ -789,7 +936,7 @@ public final class PolicyLoader {
     int i = indexOf(ids, s);
     if (i < 0) {
       String near = nearest(s, ids);
-      error(v, path, "'" + s + "' is not one of " + join(ids) + (near != null ? "; did you mean '" + near + "'?" : ""));
+      error(v, path, "'" + excerpt(s) + "' is not one of " + join(ids) + (near != null ? "; did you mean '" + near + "'?" : ""));
       return INVALID;
     }
     return i;
@@ -818,7 +965,7 @@ public final class PolicyLoader {
           || c == '.';
     }
     if (!ok) {
-      error(at, path, "'" + name + "' is not a valid " + what + "; use 1-64 letters, digits, '_', '-' and '.',"
+      error(at, path, "'" + excerpt(name) + "' is not a valid " + what + "; use 1-64 letters, digits, '_', '-' and '.',"
           + " starting with a letter, digit or '_'");
     }
     return ok;
@@ -852,6 +999,41 @@ public final class PolicyLoader {
       v = Math.min(v * radix + d, 1L << 40);
     }
     return negative ? -v : v;
+  }
+
+  /**
+   * At most 60 characters of text from the policy, for a message: enough to find it, never a whole line of a file
+   * that should not be shown (control characters are escaped when the problem is printed).
+   */
+  static String excerpt(String s) {
+    return s.length() <= 60 ? s : s.substring(0, 57) + "...";
+  }
+
+  /** Whether a line of {@code yaml} starts with a {@code version} key, as a policy's does (plain or quoted). */
+  static boolean mentionsVersion(String yaml) {
+    int i = 0;
+    while (i < yaml.length()) {
+      int j = i;
+      while (j < yaml.length() && (yaml.charAt(j) == ' ' || yaml.charAt(j) == '{' || yaml.charAt(j) == '\uFEFF'
+          || yaml.charAt(j) == '"' || yaml.charAt(j) == '\'')) {
+        j++;
+      }
+      if (yaml.startsWith("version", j)) {
+        return true;
+      }
+      int nl = yaml.indexOf('\n', i);
+      i = nl < 0 ? yaml.length() : nl + 1;
+    }
+    return false;
+  }
+
+  /** Whether {@code a} and {@code b} are one existing file (through links or other names); false when unsure. */
+  private static boolean sameFile(Path a, Path b) {
+    try {
+      return new File(a.toString()).exists() && a.toRealPath().equals(b.toRealPath());
+    } catch (IOException | SecurityException e) {
+      return false;
+    }
   }
 
   private static String text(YamlNode v) {
@@ -893,6 +1075,10 @@ public final class PolicyLoader {
   }
 
   private void warn(YamlNode n, String path, String message) {
+    if (warnings.size() >= MAX_ERRORS) {
+      droppedWarnings++;
+      return;
+    }
     warnings.add(new Problem(Problem.Severity.WARNING, source, n.line(), n.column(), path, message));
   }
 

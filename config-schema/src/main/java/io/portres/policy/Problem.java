@@ -70,18 +70,57 @@ public final class Problem implements Serializable {
     return message;
   }
 
-  /** {@code <file>:<line>:<col>: <path>: <message>}; see the class comment for the shorter forms. */
+  /**
+   * {@code <file>:<line>:<col>: <path>: <message>}; see the class comment for the shorter forms. Always one line
+   * of printable text: control characters from the policy (a rule named {@code "x\n...\e[2K"}) are escaped, so a
+   * problem can neither forge a second {@code file:line:col} line nor move a terminal's cursor.
+   */
   @Override
   public String toString() {
     StringBuilder sb = new StringBuilder(file.length() + path.length() + message.length() + 16);
-    sb.append(file);
+    escape(sb, file);
     if (line > 0) {
       sb.append(':').append(line).append(':').append(column);
     }
     sb.append(": ");
     if (!path.isEmpty()) {
-      sb.append(path).append(": ");
+      escape(sb, path).append(": ");
     }
-    return sb.append(message).toString();
+    return escape(sb, message).toString();
   }
+
+  /** {@code s} with every control character escaped (see {@link #escape(StringBuilder, String)}). */
+  public static String escape(String s) {
+    return escape(new StringBuilder(s.length() + 8), s).toString();
+  }
+
+  /**
+   * Appends {@code s} as one line of printable text: the C0 and C1 control characters, DEL and the Unicode line and
+   * paragraph separators and the bidirectional overrides become {@code \n}, {@code \r}, {@code \t}, {@code \e} or
+   * {@code \}{@code uXXXX}; everything else is kept (non-ASCII letters,
+   * and backslashes, which Windows paths are full of).
+   */
+  public static StringBuilder escape(StringBuilder sb, String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '\n') {
+        sb.append("\\n");
+      } else if (c == '\r') {
+        sb.append("\\r");
+      } else if (c == '\t') {
+        sb.append("\\t");
+      } else if (c == 0x1B) {
+        sb.append("\\e");
+      } else if (c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0x2028 || c == 0x2029
+          || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069)) {
+        sb.append("\\u").append(HEX[c >> 12 & 0xF]).append(HEX[c >> 8 & 0xF]).append(HEX[c >> 4 & 0xF])
+            .append(HEX[c & 0xF]);
+      } else {
+        sb.append(c);
+      }
+    }
+    return sb;
+  }
+
+  private static final char[] HEX = "0123456789abcdef".toCharArray();
 }

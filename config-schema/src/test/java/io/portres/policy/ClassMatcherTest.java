@@ -98,4 +98,75 @@ class ClassMatcherTest {
     assertThatThrownBy(() -> ClassMatcher.of(Collections.<String>emptyList()))
         .isInstanceOf(IllegalArgumentException.class);
   }
+
+  /**
+   * Many '**' segments against a long name that does not match: 2.4 s per match with the backtracking matcher (it
+   * tried every way of sharing the name among the '**'s); linear now.
+   */
+  @Test
+  @org.junit.jupiter.api.Timeout(value = 10, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+  void manyDoubleStarsAgainstALongNameTakeLinearTime() {
+    // every 'a' of the name can start every '**.a': the backtracking matcher tried each of the C(41, 8) placements
+    ClassMatcher m = ClassMatcher.of(Collections.singletonList("a.**.a.**.a.**.a.**.a.**.a.**.a.**.a.**.b"));
+    StringBuilder name = new StringBuilder("a");
+    for (int i = 0; i < 40; i++) {
+      name.append(".a");
+    }
+    String n = name.toString();
+    assertThat(n.split("\\.")).hasSize(41);
+    long start = System.nanoTime();
+    for (int i = 0; i < 1000; i++) {
+      assertThat(m.matches(n)).isFalse();
+    }
+    long perMatchMicros = (System.nanoTime() - start) / 1000 / 1000;
+    assertThat(perMatchMicros).as("microseconds per match").isLessThan(1000);
+    assertThat(m.matches(n + ".b")).isTrue();
+  }
+
+  /** The linear matcher agrees with a regular expression built from the same pattern, on random patterns and names. */
+  @Test
+  void agreesWithARegularExpressionOnRandomPatterns() {
+    java.util.Random r = new java.util.Random(14);
+    String[] segs = {"**", "*", "a", "b", "a*", "*b", "a*b", "ab"};
+    String[] parts = {"a", "b", "ab", "ba", "aab", "abb"};
+    for (int t = 0; t < 20000; t++) {
+      StringBuilder p = new StringBuilder();
+      int k = 1 + r.nextInt(6);
+      for (int i = 0; i < k; i++) {
+        p.append(i == 0 ? "" : ".").append(segs[r.nextInt(segs.length)]);
+      }
+      StringBuilder n = new StringBuilder();
+      int m = 1 + r.nextInt(7);
+      for (int i = 0; i < m; i++) {
+        n.append(i == 0 ? "" : ".").append(parts[r.nextInt(parts.length)]);
+      }
+      String pattern = p.toString();
+      String name = n.toString();
+      assertThat(ClassMatcher.of(Collections.singletonList(pattern)).matches(name))
+          .as("%s ~ %s", pattern, name).isEqualTo(regex(pattern).matcher(name).matches());
+    }
+  }
+
+  /** '**' as "any number of whole segments", written as a regular expression over the dotted name. */
+  private static java.util.regex.Pattern regex(String pattern) {
+    String[] segs = pattern.split("\\.");
+    StringBuilder re = new StringBuilder();
+    boolean needDot = false;
+    for (int i = 0; i < segs.length; i++) {
+      if (segs[i].equals("**")) {
+        re.append(needDot ? "(?:\\.[^.]+)*" : "(?:[^.]+(?:\\.|$))*");
+        if (!needDot) {
+          // a leading '**' consumed "seg." runs; the next segment follows directly
+          continue;
+        }
+      } else {
+        if (needDot) {
+          re.append("\\.");
+        }
+        re.append(segs[i].replace("*", "[^.]*"));
+        needDot = true;
+      }
+    }
+    return java.util.regex.Pattern.compile(re.toString());
+  }
 }

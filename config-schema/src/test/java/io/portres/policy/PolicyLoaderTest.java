@@ -223,7 +223,8 @@ class PolicyLoaderTest {
     Path latin1 = dir.resolve("latin1.yaml");
     Files.write(latin1, new byte[] {'v', 'e', 'r', 's', 'i', 'o', 'n', ':', ' ', '1', '#', (byte) 0xE9, '\n'});
     assertThatThrownBy(() -> PolicyLoader.load(latin1))
-        .hasMessage(latin1 + ": cannot read policy: it is not UTF-8 text");
+        .hasMessage(latin1 + ": cannot read policy: it is not UTF-8 or UTF-16 text (nothing of it is shown: it may"
+            + " not be a policy)");
 
     Path big = dir.resolve("big.yaml");
     byte[] bytes = new byte[PolicyLoader.MAX_SIZE + 1];

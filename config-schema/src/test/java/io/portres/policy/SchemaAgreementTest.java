@@ -150,6 +150,15 @@ class SchemaAgreementTest {
       cases.put("rule name " + n, "version: 1\nreservations: { r: { protocol: tcp, startPort: 1, count: 1 } }\n"
           + "rules: [ { name: " + q(n) + ", match: { port: 1 }, reservation: r } ]\n");
     }
+    String[] sizes = {"0", "65535", "65536", "1099511627775", "1099511627776", "-1", "0KiB", "63KiB", "64KiB",
+        "999999KiB", "1000000KiB", "1MiB", "999999MiB", "0GiB", "1023GiB", "1024GiB", "64MB", "64 MiB", "064MiB",
+        "MiB", "1.5MiB"};
+    for (String z : sizes) {
+      cases.put("log.maxSize " + z, "version: 1\nlog: { maxSize: " + (z.matches("-?[0-9]+") ? z : q(z)) + " }\n");
+    }
+    for (String k : new String[] {"0", "1", "100", "101", "'3'"}) {
+      cases.put("log.keep " + k, "version: 1\nlog: { keep: " + k + " }\n");
+    }
     // what a pattern cannot say: the loader rejects these, the schema lets them through
     String[] semanticPorts = {"8099-8000", "2-1"};
     for (String p : semanticPorts) {

@@ -178,7 +178,7 @@ public final class BindDispatcher {
                     a.outcome = "failed";
                     a.token = backend.tokenOf(reservation);
                     e.record(a, -1);
-                    e.log().error("rule '" + rule.name() + "' refused a " + describe(a) + ": " + x.getMessage());
+                    e.log().errorAsync("rule '" + rule.name() + "' refused a " + describe(a) + ": " + x.getMessage());
                     throw new BindException("portres: rule '" + rule.name() + "' could not associate this "
                             + a.protocol().id() + " socket with reservation '" + reservation.name() + "' ("
                             + reservation.describe() + "): " + x.getMessage());
@@ -254,7 +254,7 @@ public final class BindDispatcher {
                 a.pending = false;
                 inFlight.decrementAndGet();
                 e.record(a, -1);
-                e.log().error("rule '" + rule.name() + "' refused a " + describe(a) + ": " + x.getMessage());
+                e.log().errorAsync("rule '" + rule.name() + "' refused a " + describe(a) + ": " + x.getMessage());
                 throw new BindException("portres: rule '" + rule.name() + "' could not bind this "
                         + a.protocol().id() + " socket in reservation '" + reservation.name() + "' ("
                         + reservation.describe() + "): " + x.getMessage());

@@ -72,6 +72,16 @@ public final class AgentMBean implements AgentMXBean {
     }
 
     @Override
+    public long getDroppedLines() {
+        return io.portres.agent.log.AsyncWriter.dropped();
+    }
+
+    @Override
+    public List<String> getOutputErrors() {
+        return io.portres.agent.log.AsyncWriter.writeErrors();
+    }
+
+    @Override
     public List<RuleStats> getRules() {
         Engine e = BindDispatcher.engine();
         List<RuleStats> out = new ArrayList<RuleStats>();

@@ -22,6 +22,15 @@ public interface AgentMXBean {
 
     int getReloads();
 
+    /**
+     * Log lines and events the agent could not write since the JVM started: dropped because a destination could not
+     * keep up (the queue is bounded and never blocks a bind), or lost to write errors.
+     */
+    long getDroppedLines();
+
+    /** The write errors of the agent's log and events files now, one per failing file ("file: cause"); empty if none. */
+    List<String> getOutputErrors();
+
     /** Per rule: name, reservation and the counts of matched, associated, audited, failed and continued binds. */
     List<RuleStats> getRules();
 

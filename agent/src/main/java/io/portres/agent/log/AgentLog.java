@@ -1,6 +1,7 @@
 package io.portres.agent.log;
 
 import io.portres.policy.LogLevel;
+import io.portres.policy.Problem;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -13,18 +14,53 @@ import java.util.Set;
  * java.util.logging or SLF4J: initialising the application's logging from inside an agent changes the
  * application (its LogManager, its configuration order) and can re-enter the agent.
  *
- * <p>Start-up messages are written synchronously (ordered before the application's first output); per-bind
- * messages go through {@link AsyncWriter}.
+ * <p>Start-up messages are written synchronously (ordered before the application's first output); messages from a
+ * binding thread ({@code *Async}, {@link #warnOnce}, {@link #agentBug}) are queued for the sink's writer thread and
+ * never written on the caller's. Every message is one line: control characters in it (from a rule name, a path, an
+ * exception) are escaped, so no message can forge another line or drive a terminal.
  */
 public final class AgentLog {
+
+    /** The log that reports on the sinks (the most recent engine's). */
+    private static volatile AgentLog current;
 
     private final LogLevel level;
     private final LineSink sink;
     private final Set<String> onceKeys = Collections.synchronizedSet(new HashSet<String>());
 
     public AgentLog(LogLevel level, LineSink sink) {
+        this(level, sink, true);
+    }
+
+    /**
+     * A sink's own trouble (dropping lines, a write error, recovery), from any thread, never blocking: queued on the
+     * current log's sink; when that is the sink in trouble, on standard error instead (if that is not it either).
+     */
+    static void report(LineSink from, String message) {
+        AgentLog log = current;
+        LineSink to = log != null ? log.sink : LineSink.stderr();
+        if (to == from) {
+            to = LineSink.stderr();
+            if (to == from) {
+                return; // the sink writes its own summary once it writes again
+            }
+            new AgentLog(LogLevel.WARN, to, false).log(LogLevel.WARN, message, true);
+            return;
+        }
+        (log != null ? log : new AgentLog(LogLevel.WARN, to, false)).log(LogLevel.WARN, message, true);
+    }
+
+    private AgentLog(LogLevel level, LineSink sink, boolean becomeCurrent) {
         this.level = level;
         this.sink = sink;
+        if (becomeCurrent) {
+            current = this;
+        }
+    }
+
+    /** Closes the log file once what is queued is written (standard error stays open). */
+    public void close() {
+        sink.close();
     }
 
     /** Start-up default before a policy is read: warnings and errors to standard error. */
@@ -65,6 +101,10 @@ public final class AgentLog {
         log(LogLevel.WARN, message, true);
     }
 
+    public void errorAsync(String message) {
+        log(LogLevel.ERROR, message, true);
+    }
+
     /** Logs a warning the first time {@code key} is seen, then never again for this JVM. */
     public void warnOnce(String key, String message) {
         if (onceKeys.add(key)) {
@@ -77,6 +117,7 @@ public final class AgentLog {
         if (onceKeys.add("bug:" + where + ":" + t.getClass().getName())) {
             StringWriter w = new StringWriter();
             t.printStackTrace(new PrintWriter(w));
+            // one line: the trace's line breaks are escaped (\n) like any other control character
             log(LogLevel.ERROR, "internal error in " + where + " (the application is unaffected; please report"
                     + " it): " + w.toString().trim(), true);
         }
@@ -91,10 +132,15 @@ public final class AgentLog {
             sink.write(format(now, messageLevel, message));
             return;
         }
-        AsyncWriter.submit(new AsyncWriter.Entry() {
+        sink.submit(new LineSink.Entry() {
             @Override
-            public void writeTo() {
-                sink.write(format(now, messageLevel, message));
+            public String line() {
+                return format(now, messageLevel, message);
+            }
+
+            @Override
+            public int weight() {
+                return 96 + 2 * Math.min(message.length(), LineSink.MAX_LINE_CHARS);
             }
         });
     }
@@ -108,6 +154,6 @@ public final class AgentLog {
         if (messageLevel != LogLevel.INFO) {
             sb.append(messageLevel.name()).append(' ');
         }
-        return sb.append(message).toString();
+        return Problem.escape(sb, message).toString();
     }
 }

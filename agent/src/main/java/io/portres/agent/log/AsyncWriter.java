@@ -1,145 +1,140 @@
 package io.portres.agent.log;
 
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Takes log lines and events off the binding thread: a bind must not wait for a disk write while it holds the
- * JDK's socket locks. One daemon thread, started on first use, writes everything in the order it was submitted;
- * at JVM shutdown a hook waits (bounded) until it has written what is queued.
+ * What the sinks' writer threads share: a fixed memory budget per sink for what is queued (a bind must not wait for a
+ * disk write while it holds the JDK's socket locks, and a stalled destination must not fill the heap), the count of
+ * what was dropped, and the wait for queued lines at JVM shutdown. Each {@link LineSink} has its own queue and daemon
+ * thread ({@code portres-writer}), started on first use, and writes its lines in the order they were submitted.
  */
 public final class AsyncWriter {
 
-    /** Something to format and write on the writer thread. */
-    public interface Entry {
-        void writeTo(); // formats and writes; must not throw
-    }
-
-    private static final LinkedBlockingQueue<Entry> QUEUE = new LinkedBlockingQueue<Entry>(100000);
-    /** Submitted and not yet written, including the entry the writer thread is working on. */
-    private static final AtomicInteger UNWRITTEN = new AtomicInteger();
+    /**
+     * Bytes (roughly) that the entries queued for one sink may hold. A sink has its own budget, so that a stalled
+     * events reader does not silence the log that reports it; the agent has at most a few sinks open (log and events,
+     * and briefly those of a policy being reloaded).
+     */
+    static final long BUDGET_BYTES = Long.getLong("portres.writerQueueBytes", 1024L * 1024);
     private static final long SHUTDOWN_WAIT_MILLIS = 2000;
-    private static volatile Thread thread;
-    /** Run once when the writer thread starts: the agent then registers the shutdown hook that flushes it. */
+    private static final AtomicLong QUEUED_BYTES = new AtomicLong();
+    private static final AtomicLong DROPPED = new AtomicLong();
+    /** Sinks whose writer thread runs. */
+    private static final CopyOnWriteArrayList<LineSink> SINKS = new CopyOnWriteArrayList<LineSink>();
+    /** Run once when the first writer thread starts: the agent then registers the shutdown hook that flushes it. */
     private static Runnable onStart;
-    /** Set at JVM shutdown once the queue is written: later entries are written on the submitting thread. */
-    private static volatile boolean drained;
+    private static boolean anyStarted;
 
     private AsyncWriter() {
     }
 
-    public static void submit(Entry e) {
-        if (drained) {
-            run(e); // the JVM is exiting and the writer has nothing left: write it here, in order
-            return;
-        }
-        if (thread == null && !start()) {
-            run(e); // the JVM is exiting (shutdown() came first)
-            return;
-        }
-        UNWRITTEN.incrementAndGet();
-        if (!QUEUE.offer(e)) {
-            UNWRITTEN.decrementAndGet();
-            run(e); // the writer cannot keep up: write on this thread rather than lose the record
+    /** Takes {@code bytes} from {@code queued} (one sink's) if they fit its budget; never blocks. */
+    static boolean reserve(AtomicLong queued, int bytes) {
+        for (;;) {
+            long q = queued.get();
+            if (q + bytes > BUDGET_BYTES) {
+                return false;
+            }
+            if (queued.compareAndSet(q, q + bytes)) {
+                QUEUED_BYTES.addAndGet(bytes);
+                return true;
+            }
         }
     }
 
-    /** Sets what to run when the writer thread starts; runs it now if it has started already. */
-    public static synchronized void onStart(Runnable r) {
-        onStart = r;
-        if (thread != null) {
+    static void release(AtomicLong queued, int bytes) {
+        queued.addAndGet(-bytes);
+        QUEUED_BYTES.addAndGet(-bytes);
+    }
+
+    static void countDropped() {
+        DROPPED.incrementAndGet();
+    }
+
+    /** Lines and events dropped or lost to write errors since the JVM started, all sinks together (the MBean's). */
+    public static long dropped() {
+        return DROPPED.get();
+    }
+
+    /** Bytes held by queued entries now, all sinks together. */
+    public static long queuedBytes() {
+        return QUEUED_BYTES.get();
+    }
+
+    /** The open sinks' write errors now, one per failing sink ("destination: cause"); empty when all write. */
+    public static java.util.List<String> writeErrors() {
+        java.util.List<String> out = new java.util.ArrayList<String>();
+        for (LineSink s : SINKS) {
+            String e = s.lastError();
+            if (e != null) {
+                out.add(s.description() + ": " + e);
+            }
+        }
+        return out;
+    }
+
+    static void started(LineSink sink) {
+        SINKS.add(sink);
+        Runnable r;
+        synchronized (AsyncWriter.class) {
+            r = anyStarted ? null : onStart;
+            anyStarted = true;
+        }
+        if (r != null) {
             r.run();
         }
     }
 
-    /** Starts the writer thread once; false if the JVM is exiting and writes are synchronous already. */
-    private static synchronized boolean start() {
-        if (drained) {
-            return false;
-        }
-        if (thread != null) {
-            return true;
-        }
-        Thread t = new Thread(new Runnable() {
-            @Override
-            public void run() {
-                for (;;) {
-                    try {
-                        Entry e = QUEUE.take();
-                        try {
-                            AsyncWriter.run(e);
-                        } finally {
-                            UNWRITTEN.decrementAndGet();
-                        }
-                    } catch (InterruptedException stop) {
-                        return;
-                    }
-                }
-            }
-        }, "portres-writer");
-        t.setDaemon(true);
-        t.start();
-        thread = t;
-        if (onStart != null) {
-            onStart.run();
-        }
-        return true;
+    static void stopped(LineSink sink) {
+        SINKS.remove(sink);
     }
 
-    /** Writes what is queued on the calling thread (only when the writer thread is stuck: order may then differ). */
-    private static void drain() {
-        Entry e;
-        while ((e = QUEUE.poll()) != null) {
-            try {
-                run(e);
-            } finally {
-                UNWRITTEN.decrementAndGet();
-            }
-        }
-    }
-
-    /**
-     * At JVM shutdown: waits (bounded) for the writer thread to write what is queued, then switches to synchronous
-     * writing for binds that still happen while the JVM exits.
-     */
-    public static void shutdown() {
+    /** Sets what to run when the first writer thread starts; runs it now if one has started already. */
+    public static void onStart(Runnable r) {
+        boolean now;
         synchronized (AsyncWriter.class) {
-            if (thread == null) {
-                drained = true; // nothing was ever queued: no thread to wait for
-                return;
-            }
+            onStart = r;
+            now = anyStarted;
         }
+        if (now) {
+            r.run();
+        }
+    }
+
+    /** At JVM shutdown: waits (bounded) for the writer threads to write what is queued. */
+    public static void shutdown() {
         flush(SHUTDOWN_WAIT_MILLIS);
-        drained = true;
     }
 
     /**
-     * Waits, at most {@code timeoutMillis}, until everything submitted so far is written. Only the writer thread
-     * writes queued entries, so they reach the file in the order they were submitted (a second thread draining the
-     * queue could write a later entry before the one the writer is holding); if the writer is still busy at the
-     * deadline, the rest is written here.
+     * Waits, at most {@code timeoutMillis}, until everything submitted so far is written. Only writer threads write
+     * queued entries (a stalled destination keeps its lines; the caller never writes them), so each file has its
+     * lines in the order they were submitted.
      */
     public static void flush(long timeoutMillis) {
         long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        while (UNWRITTEN.get() > 0 && System.nanoTime() < end) {
+        // all sinks at once, read again each time: writing one sink can queue a report on another (or start it)
+        while (busy()) {
+            if (System.nanoTime() >= end) {
+                return;
+            }
             try {
                 Thread.sleep(1);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                break;
+                return;
             }
-        }
-        if (UNWRITTEN.get() > 0) {
-            drain();
         }
     }
 
-    static void run(Entry e) {
-        try {
-            e.writeTo();
-        } catch (Throwable ignored) {
-            // a formatting bug must not kill the writer thread
+    private static boolean busy() {
+        for (LineSink s : SINKS) {
+            if (s.unwritten.get() > 0) {
+                return true;
+            }
         }
+        return false;
     }
 }

@@ -10,10 +10,27 @@ public final class EventLog {
 
     public EventLog(LineSink sink) {
         this.sink = sink;
+        sink.summary(new LineSink.Summary() {
+            @Override
+            public String line(long lost, long sinceMillis, String cause) {
+                return event(System.currentTimeMillis(), Thread.currentThread().getName(), null, null, 0, -1, null,
+                        null, null, null, null, "dropped", lost + " event(s) were not written since "
+                                + Iso8601.format(sinceMillis) + " (" + cause + ")").toJson();
+            }
+        });
+    }
+
+    public LineSink sink() {
+        return sink;
+    }
+
+    /** Closes the events file once what is queued is written (a reload retiring this engine calls it). */
+    public void close() {
+        sink.close();
     }
 
     /** One matched bind. Captured on the binding thread, formatted on the writer thread. */
-    public static final class Event implements AsyncWriter.Entry {
+    public static final class Event implements LineSink.Entry {
         long timeMillis;
         String thread;
         String protocol;
@@ -27,11 +44,19 @@ public final class EventLog {
         String caller;
         String outcome;
         String error;
-        LineSink sink;
 
         @Override
-        public void writeTo() {
-            sink.write(toJson());
+        public String line() {
+            return toJson();
+        }
+
+        @Override
+        public int weight() {
+            return 256 + 2 * (len(thread) + len(address) + len(rule) + len(reservation) + len(caller) + len(error));
+        }
+
+        private static int len(String s) {
+            return s == null ? 0 : s.length();
         }
 
         public String toJson() {
@@ -90,8 +115,8 @@ public final class EventLog {
         return e;
     }
 
+    /** Queues the event for the writer thread; never blocks (see {@link LineSink#submit}). */
     public void submit(Event e) {
-        e.sink = sink;
-        AsyncWriter.submit(e);
+        sink.submit(e);
     }
 }

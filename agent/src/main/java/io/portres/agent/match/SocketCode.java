@@ -1,14 +1,23 @@
 package io.portres.agent.match;
 
 /**
- * Which frames count as "the JDK socket code and the agent": the frames a class rule looks above, and that the
- * event's {@code caller} skips. Everything else, JDK or not (RMI, JMX, the HTTP server), is the caller's.
+ * Which frames count as "the JDK's socket code and the agent": the frames a class rule looks above, that the event's
+ * {@code caller} skips, and that {@code explain} ignores in {@code --class} (one list, so that the two agree).
+ *
+ * <p>Socket code is what every bind passes through whoever asks for it: the socket and channel classes, their
+ * factories and TLS wrappers, the JDK's hooks, and reflection. Everything else, JDK or not, is an application of
+ * sockets and can be named by a rule: RMI, JMX, the JDK's HTTP server ({@code sun.net.httpserver}), its HTTP and
+ * FTP clients ({@code sun.net.www}, {@code sun.net.ftp}).
  */
 public final class SocketCode {
 
     private static final String[] PREFIXES = {
-        "java.net.", "javax.net.", "sun.net.", "sun.nio.ch.", "java.nio.channels.", "jdk.internal.net.",
-        "sun.security.ssl.", "java.lang.invoke.", "java.lang.reflect.", "jdk.internal.reflect.", "sun.reflect.",
+        "java.net.", "sun.nio.ch.", "java.nio.channels.", "jdk.internal.net.", "jdk.net.",
+        "sun.net.NetHooks", "sun.net.PlatformSocketImpl", "sun.net.ResourceManager", "sun.net.sdp.",
+        "sun.net.ext.", "sun.net.spi.", "sun.net.NetProperties",
+        "javax.net.SocketFactory", "javax.net.ServerSocketFactory", "javax.net.DefaultSocketFactory",
+        "javax.net.DefaultServerSocketFactory", "javax.net.ssl.", "sun.security.ssl.",
+        "java.lang.invoke.", "java.lang.reflect.", "jdk.internal.reflect.", "sun.reflect.",
         "java.security.AccessController", "io.portres.agent.",
     };
 

@@ -2,14 +2,33 @@ package io.portres.agent.log;
 
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 class AsyncWriterTest {
+
+    private static LineSink.Entry line(final String text, final CountDownLatch taken, final long sleepMillis) {
+        return new LineSink.Entry() {
+            @Override
+            public String line() {
+                if (taken != null) {
+                    taken.countDown();
+                }
+                try {
+                    Thread.sleep(sleepMillis);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return text;
+            }
+
+            @Override
+            public int weight() {
+                return 64;
+            }
+        };
+    }
 
     /**
      * The events file is read in order (a bind's record after the one before it). A flush, as the shutdown hook
@@ -17,23 +36,16 @@ class AsyncWriterTest {
      */
     @Test
     void entriesAreWrittenInOrderEvenWhenFlushedWhileTheWriterIsBusy() throws Exception {
-        final List<Integer> written = Collections.synchronizedList(new ArrayList<Integer>());
-        final CountDownLatch firstTaken = new CountDownLatch(1);
-        AsyncWriter.submit(() -> {
-            firstTaken.countDown();
-            try {
-                Thread.sleep(200);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            written.add(1);
-        });
+        LineSinkTest.Recording out = new LineSinkTest.Recording();
+        LineSink sink = LineSink.of(out, "test");
+        CountDownLatch firstTaken = new CountDownLatch(1);
+        sink.submit(line("1", firstTaken, 200));
         for (int i = 2; i <= 5; i++) {
-            final int n = i;
-            AsyncWriter.submit(() -> written.add(n));
+            sink.submit(line(String.valueOf(i), null, 0));
         }
         firstTaken.await();
         AsyncWriter.flush(5000);
-        assertThat(written).containsExactly(1, 2, 3, 4, 5);
+        assertThat(out.lines()).containsExactly("1", "2", "3", "4", "5");
+        assertThat(AsyncWriter.queuedBytes()).isZero();
     }
 }

@@ -41,22 +41,34 @@ public abstract class YamlNode {
     void add(Entry e) {
       entries.add(e);
       if (index != null) {
-        index.put(e.key().text(), e);
+        index.put(e.key().identity(), e);
       } else if (entries.size() > 8) {
         index = new HashMap<String, Entry>();
         for (Entry x : entries) {
-          index.put(x.key().text(), x);
+          index.put(x.key().identity(), x);
         }
       }
     }
 
-    /** The entry with this key, or null. */
+    /** The entry whose key has the text {@code key} and reads as a string (quoted, or plain and typed a string). */
     public Entry get(String key) {
+      return byValue("s" + key);
+    }
+
+    /**
+     * The entry whose key is equal to {@code key} as YAML compares keys: by value after typing, so {@code 0x10}
+     * equals {@code 16}, {@code True} equals {@code true}, but {@code "16"} (a string) does not equal {@code 16}.
+     */
+    Entry same(Scalar key) {
+      return byValue(key.identity());
+    }
+
+    private Entry byValue(String identity) {
       if (index != null) {
-        return index.get(key);
+        return index.get(identity);
       }
       for (Entry e : entries) {
-        if (e.key().text().equals(key)) {
+        if (e.key().identity().equals(identity)) {
           return e;
         }
       }
@@ -64,7 +76,6 @@ public abstract class YamlNode {
     }
   }
 
-  /** One {@code key: value} of a mapping. */
   public static final class Entry {
     private final Scalar key;
     private final YamlNode value;
@@ -137,6 +148,37 @@ public abstract class YamlNode {
 
     public boolean isNull() {
       return type == Type.NULL;
+    }
+
+    /**
+     * The scalar's value as the core schema reads it, as a string that is equal for equal values: a type letter and
+     * a canonical form ({@code 0x10}, {@code 0o20}, {@code +16} and {@code 16} are all {@code i16}).
+     */
+    String identity() {
+      switch (type) {
+        case NULL:
+          return "n";
+        case BOOLEAN:
+          return "b" + text.toLowerCase(java.util.Locale.ROOT);
+        case INTEGER: {
+          String t = text;
+          boolean negative = t.startsWith("-");
+          if (t.startsWith("-") || t.startsWith("+")) {
+            t = t.substring(1);
+          }
+          java.math.BigInteger v = t.startsWith("0x") ? new java.math.BigInteger(t.substring(2), 16)
+              : t.startsWith("0o") ? new java.math.BigInteger(t.substring(2), 8) : new java.math.BigInteger(t);
+          return "i" + (negative ? v.negate() : v);
+        }
+        case FLOAT: {
+          String t = text.toLowerCase(java.util.Locale.ROOT);
+          double d = t.endsWith(".nan") ? Double.NaN : t.endsWith(".inf") ? (t.startsWith("-")
+              ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY) : Double.parseDouble(t);
+          return "f" + d;
+        }
+        default:
+          return "s" + text;
+      }
     }
 
     static Type resolve(String s) {

@@ -26,6 +26,8 @@ public final class YamlReader {
 
   public static final int MAX_CHARS = 8 * 1024 * 1024;
   public static final int MAX_DEPTH = 64;
+  /** YAML 1.2 (7.4.2, 8.2.2): an implicit key is at most 1024 characters, on one line. */
+  public static final int MAX_KEY_CHARS = 1024;
 
   private final String s;
   private final int len;
@@ -181,11 +183,12 @@ public final class YamlReader {
       }
       checkNodeStart(pos, false);
       YamlNode.Scalar key = blockScalarOrKey();
+      int keyEnd = pos;
       pos = skipSpaces(pos);
       if (pos >= len || s.charAt(pos) != ':' || !blankOrEnd(pos + 1)) {
         throw error(keyPos, "expected 'key: value' here (a key needs a ':' and a space after it)");
       }
-      checkKey(m, key, keyPos);
+      checkKey(m, key, keyPos, keyEnd);
       int colonPos = pos;
       pos = skipSpaces(pos + 1);
       YamlNode value;
@@ -426,12 +429,18 @@ public final class YamlReader {
       }
       checkNodeStart(pos, true);
       YamlNode.Scalar key = c == '"' || c == '\'' ? quoted() : flowPlain();
+      int keyEnd = pos;
+      int afterKey = skipBlanks(pos);
       skipFlowSpace(open);
+      if (s.charAt(pos) == ':' && afterKey < pos && s.substring(afterKey, pos).indexOf('\n') >= 0) {
+        throw error(keyPos, "a key and its ':' must be on one line (YAML 1.2 allows no line break in an"
+            + " implicit key); move the ':' up to line " + line(keyPos));
+      }
       if (s.charAt(pos) != ':') {
         throw error(keyPos, "expected 'key: value' in the map opened on line " + line(open)
             + (!key.quoted() && key.text().indexOf(':') >= 0 ? " (a ':' needs a space after it)" : ""));
       }
-      checkKey(m, key, keyPos);
+      checkKey(m, key, keyPos, keyEnd);
       int colon = pos;
       pos++;
       skipFlowSpace(open);
@@ -467,6 +476,11 @@ public final class YamlReader {
   /** A plain scalar inside [ ] or { }: ends at , [ ] { }, at ':' before a blank or one of those, or at " #". */
   private YamlNode.Scalar flowPlain() throws YamlException {
     int start = pos;
+    if ((s.charAt(pos) == '-' || s.charAt(pos) == '?') && (pos + 1 >= len || isFlowEnd(s.charAt(pos + 1)))) {
+      throw error(pos, s.charAt(pos) == '-' ? "a block list item ('- ') cannot appear inside [ ] or { }; write"
+          + " [a, b] for a list, or quote the value if it starts with '-': \"" + word(pos, true) + " ...\""
+          : "complex keys ('? ') are not supported in a policy; quote the value if it starts with '?'");
+    }
     if (s.charAt(pos) == ':') {
       throw error(pos, "inside [ ] or { }, a value starting with ':' must be quoted: write \"" + word(pos, true)
           + "\"");
@@ -648,15 +662,47 @@ public final class YamlReader {
     return s.substring(p, e);
   }
 
-  private void checkKey(YamlNode.Mapping m, YamlNode.Scalar key, int keyPos) throws YamlException {
+  /**
+   * Checks the key just read (from {@code keyPos} to {@link #pos}) before the entry is added: present, at most
+   * {@value #MAX_KEY_CHARS} characters (YAML's limit for a key without '?'), and not equal by value to an earlier
+   * key of {@code m} ({@code 0x10} and {@code 16} are one key to YAML; {@code "16"} and {@code 16} are two).
+   */
+  private void checkKey(YamlNode.Mapping m, YamlNode.Scalar key, int keyPos, int keyEnd) throws YamlException {
     if (key.text().isEmpty() && !key.quoted()) {
       throw error(keyPos, "a key is missing before this ':'");
     }
-    YamlNode.Entry first = m.get(key.text());
+    if (keyEnd - keyPos > MAX_KEY_CHARS) {
+      throw error(keyPos, "this key is " + (keyEnd - keyPos) + " characters long; YAML allows at most "
+          + MAX_KEY_CHARS + " in a key");
+    }
+    YamlNode.Entry first = m.same(key);
     if (first != null) {
-      YamlNode k = first.key();
-      throw error(keyPos, "duplicate key '" + key.text() + "' (first on line " + k.line()
-          + (k.line() == key.line() ? ", column " + k.column() : "") + ")");
+      YamlNode.Scalar k = first.key();
+      String same = k.text().equals(key.text()) ? ""
+          : ", which YAML reads as the same " + typeName(key) + " as '" + shortText(k) + "'";
+      throw error(keyPos, "duplicate key '" + shortText(key) + "' (first on line " + k.line()
+          + (k.line() == key.line() ? ", column " + k.column() : "") + same + ")"
+          + (same.isEmpty() ? "" : "; quote the keys to make them text: \"" + shortText(key) + "\""));
+    }
+  }
+
+  private static String shortText(YamlNode.Scalar k) {
+    String t = k.text();
+    return t.length() <= 60 ? t : t.substring(0, 57) + "...";
+  }
+
+  private static String typeName(YamlNode.Scalar k) {
+    switch (k.type()) {
+      case NULL:
+        return "null";
+      case BOOLEAN:
+        return "boolean";
+      case INTEGER:
+        return "integer";
+      case FLOAT:
+        return "number";
+      default:
+        return "text";
     }
   }
 
