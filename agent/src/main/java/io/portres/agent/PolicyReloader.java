@@ -130,12 +130,13 @@ public final class PolicyReloader {
             if (choice.backend.releasesAtExit()) {
                 Installer.ShutdownHook.need();
             }
-            BindDispatcher.setEngine(next);
             lastReloadError = null;
             next.log().info("reloaded policy " + file + ": mode " + policy.mode().name().toLowerCase()
                     + ", backend " + next.backend().name() + ", " + policy.reservations().size()
                     + " reservations, " + policy.rules().size() + " rules");
+            // queued before the swap, so that no bind the new policy decides is recorded ahead of its 'reloaded'
             event(next, "reloaded", null);
+            BindDispatcher.setEngine(next);
             return true;
         } catch (Throwable t) {
             lastReloadError = String.valueOf(t);
