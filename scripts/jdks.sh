@@ -76,7 +76,7 @@ SMOKE=(28)                    # early access: fetched and verified, reported lou
 declare -A SUITE=([8]=sid [11]=bullseye [21]=trixie [26]=sid [27]=sid [28]=sid)
 GLIBC_SUITE=trixie
 PATCHELF_SUITE=bullseye       # patchelf 0.12 runs on bookworm's glibc
-KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+KEYRING=${PORTRES_DEBIAN_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}   # --update-lock only
 DEFAULT_MIRROR=http://deb.debian.org/debian
 SNAPSHOT_BASE=https://snapshot.debian.org/archive/debian
 

@@ -108,7 +108,7 @@ class EveryApiIT {
                 continue;
             }
             boolean udp = name.startsWith("datagram") || name.startsWith("multicast");
-            Map<String, Object> e = find(events, api.getValue());
+            Map<String, Object> e = find(events, udp ? "udp" : "tcp", api.getValue());
             if (e == null) {
                 missing.add(name + " (port " + api.getValue() + ")");
                 continue;
@@ -145,10 +145,11 @@ class EveryApiIT {
         }
     }
 
-    private static Map<String, Object> find(List<Map<String, Object>> events, int boundPort) {
+    /** The event of a bind: a TCP and a UDP socket can get the same port number, so the protocol counts too. */
+    private static Map<String, Object> find(List<Map<String, Object>> events, String protocol, int boundPort) {
         for (Map<String, Object> e : events) {
             Object p = e.get("boundPort");
-            if (p != null && ((Long) p).intValue() == boundPort) {
+            if (p != null && ((Long) p).intValue() == boundPort && protocol.equals(e.get("protocol"))) {
                 return e;
             }
         }
