@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# scripts/jdks.sh - provide the JDKs of portres' integration-test matrix (8, 11, 17, 21, 25).
+# scripts/jdks.sh - provide the JDKs of portres' integration-test matrix (8, 11, 17, 21, 25, 26, 27)
+# and the early-access JDK of the smoke test (28-ea).
 #
-#   scripts/jdks.sh            fetch what is missing, verify every JDK, write the
-#                              properties file and print a summary
-#   scripts/jdks.sh --strict   same, but exit 1 if any JDK of the matrix is missing
-#   scripts/jdks.sh --refresh  re-resolve and re-fetch the Debian JDKs (and glibc)
-#   scripts/jdks.sh --print    just print the properties file (exit 1 if there is none)
+#   scripts/jdks.sh               fetch what is missing (exactly the packages of scripts/jdks.lock),
+#                                 verify every JDK, write the properties file and print a summary
+#   scripts/jdks.sh --strict      same, but exit 1 if any JDK of the matrix is missing (not 28-ea)
+#   scripts/jdks.sh --refresh     re-fetch (and re-verify) every pinned package even if the cache has it
+#   scripts/jdks.sh --update-lock re-resolve the newest versions in Debian's signed package lists and
+#                                 rewrite scripts/jdks.lock (for a developer; never run by CI)
+#   scripts/jdks.sh --print       just print the properties file (exit 1 if there is none)
 #   scripts/jdks.sh --help
 #
 # Where things go (cache = $PORTRES_JDK_CACHE, default <repo>/.cache/jdks):
@@ -13,22 +16,35 @@
 #   <cache>/jdk-homes.properties   "N=/abs/jdk/home" (the JDK home, e.g. for jcmd or JDK 8's tools.jar)
 #   <cache>/jdks-report.txt        the last summary (versions, warnings, reasons for missing JDKs)
 #   <cache>/openjdk-N/java         launcher for JDK N (a tiny sh script that execs the real bin/java)
-#   <cache>/openjdk-N/root/        JDK 8/11/21: the dpkg -x'ed Debian packages
+#   <cache>/openjdk-N/root/        JDK 8/11/21/26/27/28: the dpkg -x'ed Debian packages
 #   <cache>/glibc/root/            trixie's libc6, dpkg -x'ed (only if a JDK needs a newer glibc)
-#   <cache>/apt/, apt-lists/, apt-cache/   the PRIVATE apt configuration and state
-#   <cache>/logs/                  apt/dpkg/patchelf output of the last run
+#   <cache>/debs/                  downloads in progress (a verified .deb is deleted once unpacked)
+#   <cache>/apt/, apt-lists/, apt-cache/   the PRIVATE apt state of --update-lock
+#   <cache>/logs/                  download/apt/patchelf output of the last run
 #
-# Where the JDKs come from:
+# Where the JDKs come from (the exact versions and SHA-256 sums are in scripts/jdks.lock):
 #   8  : openjdk-8-{jre,jdk}-headless  from Debian sid       (needs glibc >= 2.38 -> patched, see below)
 #   11 : openjdk-11-{jre,jdk}-headless from Debian bullseye  (runs as is on bookworm)
 #   17 : the machine's default JDK ('java' on PATH, /usr/lib/jvm/java-17-openjdk-amd64)
-#   21 : openjdk-21-{jre,jdk}-headless from Debian trixie    (needs glibc >= 2.38 -> patched, see below)
+#   21 : openjdk-21-{jre,jdk}-headless from Debian trixie    (needs glibc >= 2.38 -> patched)
 #   25 : the machine's Temurin 25 (/usr/lib/jvm/temurin-25*)
-# The -jdk-headless packages are needed too: they carry jdk.attach (11/21) and tools.jar +
+#   26 : openjdk-26-{jre,jdk}-headless from Debian sid       (needs glibc >= 2.38 -> patched)
+#   27 : openjdk-27-{jre,jdk}-headless from Debian sid       (needs glibc >= 2.38 -> patched)
+#   28 : openjdk-28-{jre,jdk}-headless from Debian sid, early access: SMOKE TEST ONLY (never fails CI)
+# The -jdk-headless packages are needed too: they carry jdk.attach (11+) and tools.jar +
 # libattach.so (8), which the attach tests use.
 #
-# glibc: bookworm has glibc 2.36. The sid/trixie JDKs need >= 2.38, so trixie's libc6 is
-# unpacked into <cache>/glibc and every ELF file of those JDKs is patched with patchelf:
+# Pinning and verification: every .deb is downloaded by its pool path (the mirror, then
+# snapshot.debian.org at the lock's snapshot time) and its size and SHA-256 must equal the line of
+# scripts/jdks.lock BEFORE it is unpacked. A mismatch, or a package the archive no longer has, is a
+# hard error for that JDK: it is reported MISSING (loudly, with the reason) and never used. There is
+# no trusted=yes and no unverified fallback anywhere. The lock itself is written by --update-lock
+# from Debian's package lists, which apt accepts only with a valid signature of the Debian archive
+# keyring (a missing or bad signature aborts --update-lock); so the chain is: archive key ->
+# InRelease -> Packages -> SHA-256 in the lock (reviewed in the commit) -> the .deb we unpack.
+#
+# glibc: bookworm has glibc 2.36. The sid/trixie JDKs need >= 2.38, so trixie's libc6 (pinned too)
+# is unpacked into <cache>/glibc and every ELF file of those JDKs is patched with patchelf:
 # PT_INTERP -> <cache>/glibc/.../ld-linux-x86-64.so.2 and DT_RPATH prefixed with the private
 # glibc directory. DT_RPATH (not RUNPATH) is inherited by everything the JVM loads, so libc,
 # libm, ... all come from the private glibc, while libz/libstdc++ come from the machine.
@@ -37,32 +53,36 @@
 #   "symbol lookup error: .../libc.so.6: undefined symbol: __tunable_is_initialized, version GLIBC_PRIVATE"
 # (the machine's 2.36 ld.so cannot load a 2.41 libc). With the patched files the JDK's own
 # tools (bin/javac, bin/jcmd, lib/jspawnhelper, ...) also work when run directly.
+# Whether a JDK needs the private glibc is read from the verified .deb's own Depends line.
 #
-# The machine's apt state is never touched by the JDK downloads: a private sources.list
-# (same mirror host as /etc/apt/sources.list(.d)) with private lists/cache directories. The
-# only change to the machine is 'apt-get install patchelf' if patchelf is missing (falling
-# back to a private copy of bullseye's patchelf if that fails).
+# The machine's apt state is never touched by the JDK downloads. The only change to the machine
+# is 'apt-get install patchelf' (the machine's own, signed apt) if patchelf is missing; failing
+# that, bullseye's patchelf pinned in the lock is unpacked into the cache.
 #
-# Idempotent: a JDK whose stamp matches and whose launcher runs is not fetched again; each run
-# re-verifies every JDK (-version, a class compiled with javac --release 8, a trivial -javaagent
-# whose stderr must be empty, and a self-attach + loadAgent through the attach API). A JDK is
-# MISSING (left out of jdks.properties) if it cannot be fetched or -version / Hello / -javaagent
-# fails; output on stderr under -javaagent, or a broken attach API, is a loud WARNING.
-# Works without a TTY (CI=true); never prompts. Network steps are retried 3 times; a JDK that
-# still cannot be fetched is reported MISSING (exit 0 unless --strict).
+# Idempotent: a JDK whose stamp (layout + the pinned SHA-256 sums) matches and whose launcher runs
+# is not fetched again; each run re-verifies every JDK (-version, a class compiled with javac
+# --release 8, a trivial -javaagent whose stderr must be empty, and a self-attach + loadAgent
+# through the attach API). A JDK is MISSING (left out of jdks.properties) if it cannot be fetched
+# and verified or -version / Hello / -javaagent fails; output on stderr under -javaagent, or a
+# broken attach API, is a loud WARNING. Works without a TTY (CI=true); never prompts. Downloads are
+# retried 3 times; a JDK that still cannot be fetched is reported MISSING (exit 0 unless --strict).
 
 set -uo pipefail
 umask 022
 
-LAYOUT_VERSION=1              # bump to force a rebuild of every extracted JDK
-MATRIX=(8 11 17 21 25)
-declare -A SUITE=([8]=sid [11]=bullseye [21]=trixie)
+LAYOUT_VERSION=2              # bump to force a rebuild of every extracted JDK (2: pinned by jdks.lock)
+MATRIX=(8 11 17 21 25 26 27 28)
+SMOKE=(28)                    # early access: fetched and verified, reported loudly, never fails --strict
+declare -A SUITE=([8]=sid [11]=bullseye [21]=trixie [26]=sid [27]=sid [28]=sid)
 GLIBC_SUITE=trixie
-KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+PATCHELF_SUITE=bullseye       # patchelf 0.12 runs on bookworm's glibc
+KEYRING=${PORTRES_DEBIAN_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}   # --update-lock only
 DEFAULT_MIRROR=http://deb.debian.org/debian
+SNAPSHOT_BASE=https://snapshot.debian.org/archive/debian
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 CACHE=${PORTRES_JDK_CACHE:-$REPO_ROOT/.cache/jdks}
+LOCK_FILE=${PORTRES_JDK_LOCK:-$REPO_ROOT/scripts/jdks.lock}
 PROPS_NAME=jdks.properties
 
 usage() {
@@ -75,10 +95,13 @@ for arg in "$@"; do
     --print) MODE=print ;;
     --strict) STRICT=1 ;;
     --refresh) REFRESH=1 ;;
+    --update-lock) MODE=update-lock ;;
     -h|--help) usage; exit 0 ;;
     *) echo "jdks.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
+
+is_smoke() { local s; for s in "${SMOKE[@]}"; do [[ $s == "$1" ]] && return 0; done; return 1; }
 
 if [[ $MODE == print ]]; then
   if [[ -s $CACHE/$PROPS_NAME ]]; then cat "$CACHE/$PROPS_NAME"; exit 0; fi
@@ -196,6 +219,8 @@ find_mirror() {
   echo "$DEFAULT_MIRROR"
 }
 
+MIRROR=$(find_mirror)
+
 # The providers run in subshells: what must happen once per run is marked with files in $STATE.
 APT_READY=0
 apt_setup() {
@@ -231,63 +256,34 @@ apt_setup() {
 apt_priv() { apt-get -c "$APT_CONF" -q "$@"; }
 apt_cache_priv() { apt-cache -c "$APT_CONF" "$@"; }
 
-# Signed-by: the bookworm keyring (2023.3+deb12u2 and later) contains the trixie keys, which
-# also sign sid; older keyrings may not. If the signature check fails for a suite we fall back
-# to [trusted=yes] FOR THAT SUITE OF THE PRIVATE LIST ONLY: these packages are only unpacked into
-# the test cache (never installed into the system), the transport is the mirror the machine
-# already trusts for its own packages, and without the fallback the matrix would lose that JDK.
-apt_update_once() {
+# Signed-by the Debian archive keyring only. bookworm's debian-archive-keyring (2023.3+deb12u2)
+# has the trixie keys, which also sign sid. A suite whose signature cannot be checked is a hard
+# error: --update-lock never writes versions or sums it could not authenticate.
+apt_update_signed() {
   apt_setup
-  [[ -e $STATE/apt-updated ]] && return 0
-  # The private sources are written anew before every update, so a trusted=yes fallback
-  # (below) is re-evaluated each time.
-  local signed="signed-by=$KEYRING" s
-  if [[ ! -s $KEYRING ]]; then
-    # No Debian archive keyring on this machine at all: nothing to check signatures with.
-    log "WARNING: $KEYRING missing; the private apt list uses trusted=yes"
-    signed="trusted=yes"
-  fi
+  [[ -s $KEYRING ]] || { log "ERROR: $KEYRING is missing: Debian's package lists cannot be authenticated"; return 1; }
   {
-    echo "# Private apt sources of scripts/jdks.sh (not used by the machine's apt)."
-    for s in bullseye trixie sid; do echo "deb [arch=$ARCH $signed] $MIRROR $s main"; done
+    echo "# Private apt sources of scripts/jdks.sh --update-lock (not used by the machine's apt)."
+    for s in bullseye trixie sid; do echo "deb [arch=$ARCH signed-by=$KEYRING] $MIRROR $s main"; done
   } > "$APT_SOURCES"
-  local log=$LOGS/apt-update.log attempt changed net_failures=0
-  for attempt in 1 2 3 4 5; do
-    log "apt-get update (private lists: bullseye trixie sid from $MIRROR), attempt $attempt"
-    # apt-get update exits 0 when an index could not be fetched ("W: Failed to fetch"): retry that too
-    if apt_priv update > "$log" 2>&1 && ! grep -qE '^(E:|W: Failed to fetch|W: Some index files)' "$log"; then
-      touch "$STATE/apt-updated"; return 0
+  local log=$LOGS/apt-update.log attempt
+  for attempt in 1 2 3; do
+    log "apt-get update (private lists: bullseye trixie sid from $MIRROR, signed-by $KEYRING), attempt $attempt"
+    # apt-get update exits 0 when an index could not be fetched ("W: Failed to fetch"): that fails too
+    if apt_priv -o Acquire::AllowInsecureRepositories=false -o Acquire::AllowDowngradeToInsecureRepositories=false \
+         update > "$log" 2>&1 && ! grep -qE '^(E:|W:)' "$log"; then
+      return 0
     fi
-    changed=0
-    for s in bullseye trixie sid; do
-      if grep -E "(GPG error|NO_PUBKEY|not signed|EXPKEYSIG|KEYEXPIRED|BADSIG|OpenPGP signature|signatures couldn't be verified).*" "$log" \
-          | grep -qE "[ /]$s[ /]|[ /]$s InRelease|$s Release" \
-         && ! grep -qE "^deb \[[^]]*trusted=yes[^]]*\] [^ ]+ $s " "$APT_SOURCES"; then
-        log "WARNING: signature check failed for '$s' with $KEYRING; using trusted=yes for '$s' in the private list"
-        sed -i -E "s|^deb \[[^]]*\] ([^ ]+) $s main|deb [arch=$ARCH trusted=yes] \1 $s main|" "$APT_SOURCES"
-        changed=1
-      fi
-    done
-    (( changed )) && continue
-    net_failures=$((net_failures + 1))
-    (( net_failures >= 3 )) && break
-    log "  apt-get update failed: $(grep -m 1 -E '^(E|W):' "$log")"
-    sleep $((net_failures * 5))
+    if grep -qE 'GPG error|NO_PUBKEY|not signed|EXPKEYSIG|KEYEXPIRED|BADSIG|OpenPGP signature|signatures couldn.t be verified|is not signed' "$log"; then
+      log "ERROR: the signature of Debian's package lists could not be verified with $KEYRING (see $log):"
+      grep -E '^(E|W):' "$log" | head -n 10 | sed 's/^/[jdks]     /' >&2
+      return 1
+    fi
+    sleep $((attempt * 5))
   done
-  # Partial success is still useful: suites whose lists arrived can be used.
-  log "WARNING: private apt-get update failed (see $log):"
+  log "ERROR: private apt-get update failed (see $log):"
   grep -E '^(E|W):' "$log" | head -n 10 | sed 's/^/[jdks]     /' >&2
-  touch "$STATE/apt-updated"
-  return 0
-}
-
-# suite_index_problem SUITE: prints why there is no package index for SUITE (nothing if there is one)
-suite_index_problem() {
-  local f
-  for f in "$CACHE/apt-lists/"*"_dists_$1_main_binary-${ARCH}_Packages"*; do
-    [[ -e $f ]] && return 0
-  done
-  echo "no package index for Debian $1 from $MIRROR after retries: $(grep -m 1 -E "^(E|W):.*[/ ]$1[/ ]" "$LOGS/apt-update.log" 2>/dev/null || grep -m 1 -E '^(E|W):' "$LOGS/apt-update.log" 2>/dev/null)"
+  return 1
 }
 
 # resolve_version PKG SUITE -> the version of PKG in SUITE (from the private lists)
@@ -296,22 +292,110 @@ resolve_version() {
     | awk -F'|' -v s="$2" '$3 ~ (" " s "/") { gsub(/[[:space:]]/, "", $2); print $2; exit }'
 }
 
-# download PKG VERSION -> prints the path of the .deb in $CACHE/debs
-download_deb() {
-  local pkg=$1 ver=$2 f
-  rm -f "$CACHE/debs/${pkg}"_*.deb
-  if ! (cd "$CACHE/debs" && retry 3 apt_priv download "$pkg=$ver") >> "$LOGS/apt-download.log" 2>&1; then
-    return 1
-  fi
-  for f in "$CACHE/debs/${pkg}"_*.deb; do
-    [[ -f $f && $(dpkg-deb -f "$f" Version) == "$ver" ]] && { echo "$f"; return 0; }
+# ---------------------------------------------------------------------------------------------
+# the lock: "ROLE SUITE PACKAGE VERSION SIZE SHA256 POOL-PATH" lines, plus "snapshot TIMESTAMP"
+declare -A LOCK_LINES=()
+SNAPSHOT=""
+read_lock() {
+  [[ -r $LOCK_FILE ]] || { log "ERROR: $LOCK_FILE is missing (scripts/jdks.sh --update-lock writes it)"; return 1; }
+  local role suite pkg ver size sha path extra
+  while read -r role suite pkg ver size sha path extra; do
+    [[ -z $role || $role == \#* ]] && continue
+    if [[ $role == snapshot ]]; then SNAPSHOT=$suite; continue; fi
+    if [[ -z $path || -n $extra || ! $sha =~ ^[0-9a-f]{64}$ || ! $size =~ ^[0-9]+$ || $path != pool/*.deb ]]; then
+      log "ERROR: malformed line in $LOCK_FILE: $role $suite $pkg $ver $size $sha $path $extra"; return 1
+    fi
+    LOCK_LINES[$role]+="${LOCK_LINES[$role]:+$'\n'}$suite $pkg $ver $size $sha $path"
+  done < "$LOCK_FILE"
+}
+
+# lock_field ROLE PACKAGE FIELD(suite|version|size|sha256|path)
+lock_field() {
+  awk -v p="$2" -v f="$3" '$2 == p { i = (f == "suite") ? 1 : (f == "version") ? 3 : (f == "size") ? 4 : (f == "sha256") ? 5 : 6; print $i; exit }' \
+    <<< "${LOCK_LINES[$1]:-}"
+}
+
+# the SHA-256 sums of a role's packages, for stamps
+lock_sums() { awk '{ printf "%s%s", sep, $5; sep = "," }' <<< "${LOCK_LINES[$1]:-}"; }
+
+# fetch_pinned ROLE PACKAGE -> prints the path of the verified .deb in $CACHE/debs.
+# On failure prints the reason (one line) and returns 1. Nothing unverified is ever left behind.
+fetch_pinned() {
+  local role=$1 pkg=$2 ver size sha path f url got reasons=()
+  ver=$(lock_field "$role" "$pkg" version); size=$(lock_field "$role" "$pkg" size)
+  sha=$(lock_field "$role" "$pkg" sha256); path=$(lock_field "$role" "$pkg" path)
+  [[ -n $sha ]] || { echo "$pkg is not pinned in $LOCK_FILE (role $role); run scripts/jdks.sh --update-lock"; return 1; }
+  mkdir -p "$CACHE/debs"
+  f=$CACHE/debs/${path##*/}
+  local urls=("$MIRROR/$path")
+  [[ -n $SNAPSHOT ]] && urls+=("$SNAPSHOT_BASE/$SNAPSHOT/$path")
+  for url in "${urls[@]}"; do
+    rm -f "$f" "$f.part"
+    if ! retry 3 curl -fsSL --connect-timeout 30 --max-time 1800 -o "$f.part" "$url" >> "$LOGS/download.log" 2>&1; then
+      reasons+=("$url: download failed"); continue
+    fi
+    got=$(stat -c %s "$f.part")
+    if [[ $got != "$size" ]]; then
+      reasons+=("$url: $got bytes, the lock says $size"); rm -f "$f.part"; continue
+    fi
+    got=$(sha256sum "$f.part" | cut -d' ' -f1)
+    if [[ $got != "$sha" ]]; then
+      log "  SECURITY: $url has SHA-256 $got, but $LOCK_FILE pins $sha: NOT USED"
+      reasons+=("$url: SHA-256 MISMATCH ($got, pinned $sha)"); rm -f "$f.part"; continue
+    fi
+    mv -f "$f.part" "$f"
+    echo "$f"; return 0
   done
+  local joined
+  joined=$(printf '%s; ' "${reasons[@]}")
+  echo "cannot fetch a verified $pkg=$ver: ${joined%; } (if the archive dropped this version: scripts/jdks.sh --update-lock)"
   return 1
 }
 
-# the version X in "libc6 (>= X)" of PKG=VER's Depends, or empty
-libc_requirement() {
-  apt_cache_priv show "$1=$2" 2>/dev/null | awk '/^(Pre-)?Depends:/' \
+# --update-lock: the newest version of every package in its suite, with the size, SHA-256 and pool
+# path from the signed package lists. Writes the lock only if every package resolved.
+update_lock() {
+  apt_update_signed || die "--update-lock needs authenticated package lists; $LOCK_FILE is unchanged"
+  local out=$STATE/lock n role pkg suite ver rec size sha path
+  local -a entries=()
+  for n in "${MATRIX[@]}"; do
+    [[ -n ${SUITE[$n]:-} ]] || continue
+    entries+=("jdk$n ${SUITE[$n]} openjdk-$n-jre-headless" "jdk$n ${SUITE[$n]} openjdk-$n-jdk-headless")
+  done
+  entries+=("glibc $GLIBC_SUITE libc6" "patchelf $PATCHELF_SUITE patchelf")
+  {
+    echo "# scripts/jdks.lock - the exact Debian packages scripts/jdks.sh unpacks, and their SHA-256 sums."
+    echo "# Written by 'scripts/jdks.sh --update-lock' ($(date -u +%Y-%m-%dT%H:%MZ)) from the signed lists of $MIRROR;"
+    echo "# review the diff before committing it. scripts/jdks.sh refuses any .deb whose size or SHA-256 differs."
+    echo "# snapshot: where a package is fetched from once the mirror no longer has it (snapshot.debian.org)."
+    echo "snapshot $(date -u -d '+1 day' +%Y%m%dT000000Z)"
+    echo "# role suite package version size sha256 pool-path"
+  } > "$out"
+  for e in "${entries[@]}"; do
+    read -r role suite pkg <<< "$e"
+    ver=$(resolve_version "$pkg" "$suite")
+    [[ -n $ver ]] || die "--update-lock: $pkg not found in Debian $suite; $LOCK_FILE is unchanged"
+    rec=$(apt_cache_priv show "$pkg=$ver" 2>/dev/null | awk -v RS= 'NR == 1')
+    size=$(awk '/^Size: / { print $2; exit }' <<< "$rec")
+    sha=$(awk '/^SHA256: / { print $2; exit }' <<< "$rec")
+    path=$(awk '/^Filename: / { print $2; exit }' <<< "$rec")
+    [[ $sha =~ ^[0-9a-f]{64}$ && -n $size && $path == pool/*.deb ]] \
+      || die "--update-lock: no Size/SHA256/Filename for $pkg=$ver; $LOCK_FILE is unchanged"
+    echo "$role $suite $pkg $ver $size $sha $path" >> "$out.lines"
+    log "  $role: $pkg $ver ($suite)"
+  done
+  if command -v column > /dev/null; then column -t < "$out.lines" >> "$out"; else cat "$out.lines" >> "$out"; fi
+  if [[ -f $LOCK_FILE ]] && diff -u <(grep -v '^#' "$LOCK_FILE" | grep -v '^snapshot ') <(grep -v '^#' "$out" | grep -v '^snapshot ') > "$STATE/lock.diff"; then
+    log "$LOCK_FILE: no package changed"
+    return 0
+  fi
+  cat "$STATE/lock.diff" >&2 2>/dev/null
+  cp "$out" "$LOCK_FILE" && log "wrote $LOCK_FILE; run scripts/jdks.sh --refresh to fetch and verify, then commit it"
+}
+
+# the version X in "libc6 (>= X)" of a .deb's Depends/Pre-Depends, or empty
+deb_libc_requirement() {
+  { dpkg-deb -f "$1" Depends; dpkg-deb -f "$1" Pre-Depends; } 2>/dev/null \
     | grep -oE 'libc6 \(>= [^)]+\)' | sed -E 's/.*>= ([^)]+)\)/\1/' | sort -V | tail -n 1
 }
 
@@ -330,27 +414,27 @@ glibc_find() {
   [[ -n $ld ]] || return 1
   "$ld" --version > /dev/null 2>&1 || return 1
   GLIBC_LIBDIR=$(dirname "$ld")
-  GLIBC_VERSION=$(cat "$CACHE/glibc/stamp" 2>/dev/null)
+  GLIBC_VERSION=$(head -n 1 "$CACHE/glibc/stamp" 2>/dev/null)
   [[ -n $GLIBC_VERSION ]]
 }
 
 ensure_glibc() {
-  if (( ! REFRESH )) || [[ -e $STATE/glibc-done ]]; then glibc_find && return 0; fi
+  local want
+  want=$(lock_sums glibc)
+  [[ -n $want ]] || { echo "libc6 is not pinned in $LOCK_FILE (role glibc); run scripts/jdks.sh --update-lock"; return 1; }
+  if [[ -e $STATE/glibc-done ]] || { (( ! REFRESH )) && [[ $(sed -n 's/^sha256=//p' "$CACHE/glibc/stamp" 2>/dev/null) == "$want" ]]; }; then
+    glibc_find && return 0
+  fi
   [[ $ARCH == amd64 ]] || { echo "private glibc is only set up for amd64 (this is $ARCH)"; return 1; }
-  apt_update_once
   local ver deb
-  local problem
-  problem=$(suite_index_problem "$GLIBC_SUITE")
-  [[ -z $problem ]] || { echo "needs glibc from $GLIBC_SUITE, but $problem"; return 1; }
-  ver=$(resolve_version libc6 "$GLIBC_SUITE")
-  [[ -n $ver ]] || { echo "libc6 not found in Debian $GLIBC_SUITE (private apt lists; see $LOGS/apt-update.log)"; return 1; }
-  log "fetching libc6 $ver from $GLIBC_SUITE"
-  deb=$(download_deb libc6 "$ver") || { echo "download of libc6=$ver failed (see $LOGS/apt-download.log)"; return 1; }
+  ver=$(lock_field glibc libc6 version)
+  log "fetching libc6 $ver ($(lock_field glibc libc6 suite)), pinned SHA-256 ${want:0:16}..."
+  deb=$(fetch_pinned glibc libc6) || { echo "needs the private glibc, but: $deb"; return 1; }
   rm -rf "$GLIBC_ROOT.new" && mkdir -p "$GLIBC_ROOT.new" \
     && dpkg -x "$deb" "$GLIBC_ROOT.new" \
-    || { echo "dpkg -x $deb failed"; return 1; }
+    || { rm -f "$deb"; echo "dpkg -x $deb failed"; return 1; }
   rm -rf "$GLIBC_ROOT" && mv "$GLIBC_ROOT.new" "$GLIBC_ROOT" && rm -f "$deb"
-  echo "$ver" > "$CACHE/glibc/stamp"
+  printf '%s\nsha256=%s\n' "$ver" "$want" > "$CACHE/glibc/stamp"
   glibc_find || { echo "the unpacked libc6 $ver has no working ld-linux-x86-64.so.2"; return 1; }
   touch "$STATE/glibc-done"
 }
@@ -371,16 +455,21 @@ ensure_patchelf() {
     PATCHELF=$(command -v patchelf) && return 0
     PATCHELF=""
   fi
-  # fallback: bullseye's patchelf (0.12, runs on bookworm) unpacked into the cache
-  log "installing patchelf failed (see $LOGS/patchelf-install.log); trying a private copy"
-  apt_update_once
-  local ver deb
-  ver=$(resolve_version patchelf bullseye)
-  if [[ -n $ver ]] && deb=$(download_deb patchelf "$ver"); then
-    rm -rf "$CACHE/tools" && mkdir -p "$CACHE/tools" && dpkg -x "$deb" "$CACHE/tools" && rm -f "$deb"
-    if "$CACHE/tools/usr/bin/patchelf" --version > /dev/null 2>&1; then PATCHELF=$CACHE/tools/usr/bin/patchelf; return 0; fi
+  # fallback: the pinned patchelf of the lock (bullseye's 0.12, runs on bookworm), unpacked into the cache
+  local want deb
+  want=$(lock_sums patchelf)
+  if [[ -x $CACHE/tools/usr/bin/patchelf && $(cat "$CACHE/tools/stamp" 2>/dev/null) == "$want" ]] \
+     && "$CACHE/tools/usr/bin/patchelf" --version > /dev/null 2>&1; then
+    PATCHELF=$CACHE/tools/usr/bin/patchelf; return 0
   fi
-  echo "patchelf is not available (apt-get install patchelf failed; see $LOGS/patchelf-install.log)"
+  log "installing patchelf failed (see $LOGS/patchelf-install.log); fetching the pinned patchelf"
+  if deb=$(fetch_pinned patchelf patchelf); then
+    rm -rf "$CACHE/tools" && mkdir -p "$CACHE/tools" && dpkg -x "$deb" "$CACHE/tools" && rm -f "$deb"
+    echo "$want" > "$CACHE/tools/stamp"
+    if "$CACHE/tools/usr/bin/patchelf" --version > /dev/null 2>&1; then PATCHELF=$CACHE/tools/usr/bin/patchelf; return 0; fi
+    deb="the pinned patchelf does not run"
+  fi
+  echo "patchelf is not available (apt-get install patchelf failed, see $LOGS/patchelf-install.log; $deb)"
   return 1
 }
 
@@ -451,45 +540,46 @@ launcher_works() {  # launcher_works N
 }
 
 provide_debian() {  # provide_debian N  (in a subshell)
-  local n=$1 suite=${SUITE[$1]} dir=$CACHE/openjdk-$1
-  local stamp_want="layout=$LAYOUT_VERSION cache=$CACHE"
-  if (( ! REFRESH )) && [[ -f $dir/stamp ]] && grep -qxF "$stamp_want" "$dir/stamp" && launcher_works "$n"; then
+  local n=$1 dir=$CACHE/openjdk-$1 role=jdk$1
+  local jre=openjdk-$n-jre-headless jdk=openjdk-$n-jdk-headless ver jver sums
+  ver=$(lock_field "$role" "$jre" version)
+  jver=$(lock_field "$role" "$jdk" version)
+  [[ -n $ver && -n $jver ]] || { echo "$jre/$jdk are not pinned in $LOCK_FILE (role $role); run scripts/jdks.sh --update-lock"; return 1; }
+  [[ $jver == "$ver" ]] || { echo "$LOCK_FILE pins $jdk $jver but $jre $ver"; return 1; }
+  sums=$(lock_sums "$role")
+  # the stamp names the pinned sums, so a new lock re-fetches; the glibc sums matter only if patched
+  local stamp_want="layout=$LAYOUT_VERSION cache=$CACHE sha256=$sums"
+  if (( ! REFRESH )) && [[ -f $dir/stamp ]] && grep -qxF "$stamp_want" "$dir/stamp" \
+     && { ! grep -q '^glibc=' "$dir/stamp" || grep -qxF "glibc-sha256=$(lock_sums glibc)" "$dir/stamp"; } \
+     && launcher_works "$n"; then
     return 0
   fi
   [[ $ARCH == amd64 ]] || { echo "only amd64 is supported for the Debian JDKs (this is $ARCH)"; return 1; }
-  apt_update_once
-  local jre=openjdk-$n-jre-headless jdk=openjdk-$n-jdk-headless ver jver need sysver glibc_note=""
-  local problem
-  problem=$(suite_index_problem "$suite")
-  [[ -z $problem ]] || { echo "$problem"; return 1; }
-  ver=$(resolve_version "$jre" "$suite")
-  [[ -n $ver ]] || { echo "$jre not found in Debian $suite (private apt lists; see $LOGS/apt-update.log)"; return 1; }
-  jver=$(resolve_version "$jdk" "$suite")
-  [[ $jver == "$ver" ]] || { echo "$jdk in $suite is '$jver', not $ver like $jre"; return 1; }
-  need=$(libc_requirement "$jre" "$ver")
+  local suite need sysver glibc_note="" d1 d2
+  suite=$(lock_field "$role" "$jre" suite)
+  log "fetching $jre and $jdk $ver ($suite), pinned SHA-256 $sums"
+  d1=$(fetch_pinned "$role" "$jre") || { echo "$d1"; return 1; }
+  d2=$(fetch_pinned "$role" "$jdk") || { rm -f "$d1"; echo "$d2"; return 1; }
+  need=$(deb_libc_requirement "$d1")
   sysver=$(system_libc_version)
   local patch=0
   if [[ -n $need ]] && ! dpkg --compare-versions "$sysver" ge "$need"; then
     patch=1
-    ensure_glibc || return 1
-    ensure_patchelf || return 1
+    ensure_glibc || { rm -f "$d1" "$d2"; return 1; }
+    ensure_patchelf || { rm -f "$d1" "$d2"; return 1; }
     glibc_note="needs glibc >= $need (machine: $sysver): patched to use libc6 $GLIBC_VERSION from $GLIBC_SUITE in $GLIBC_LIBDIR"
   fi
-  log "fetching $jre and $jdk $ver from $suite"
-  local d1 d2
-  d1=$(download_deb "$jre" "$ver") || { echo "download of $jre=$ver failed after retries (see $LOGS/apt-download.log)"; return 1; }
-  d2=$(download_deb "$jdk" "$ver") || { echo "download of $jdk=$ver failed after retries (see $LOGS/apt-download.log)"; return 1; }
   local new=$dir/root.new
   rm -rf "$new" && mkdir -p "$new"
-  dpkg -x "$d1" "$new" && dpkg -x "$d2" "$new" || { echo "dpkg -x of $jre/$jdk failed"; return 1; }
+  dpkg -x "$d1" "$new" && dpkg -x "$d2" "$new" || { rm -f "$d1" "$d2"; echo "dpkg -x of $jre/$jdk failed"; return 1; }
+  rm -f "$d1" "$d2"
   local home_rel
   home_rel=$(cd "$new" && find usr/lib/jvm -mindepth 1 -maxdepth 1 -type d -name "java-$n-openjdk-*" | head -n 1)
   [[ -n $home_rel && -x $new/$home_rel/bin/java ]] || { echo "no usr/lib/jvm/java-$n-openjdk-*/bin/java in $jre"; return 1; }
   fix_symlinks "$new" "$new/$home_rel" || return 1
   if (( patch )); then patch_tree "$new/$home_rel" || return 1; fi
   rm -rf "$dir/root" && mv "$new" "$dir/root" || { echo "cannot move $new into place"; return 1; }
-  rm -f "$d1" "$d2"
-  local comment=("openjdk-$n-{jre,jdk}-headless $ver from Debian $suite, unpacked with dpkg -x.")
+  local comment=("openjdk-$n-{jre,jdk}-headless $ver from Debian $suite (pinned in scripts/jdks.lock, SHA-256 verified), unpacked with dpkg -x.")
   if (( patch )); then
     comment+=("Its ELF files were patched (patchelf: interpreter + DT_RPATH) to use libc6 $GLIBC_VERSION from $GLIBC_SUITE;"
               "no LD_LIBRARY_PATH is needed (and none leaks into processes the JVM starts).")
@@ -497,9 +587,9 @@ provide_debian() {  # provide_debian N  (in a subshell)
   write_launcher "$n" "$dir/root/$home_rel/bin/java" "${comment[@]}"
   {
     echo "$stamp_want"
-    echo "package=$jre $ver ($suite)"
+    echo "package=$jre $ver ($suite, SHA-256 verified)"
     echo "home=$dir/root/$home_rel"
-    [[ -n $glibc_note ]] && echo "glibc=$glibc_note"
+    if [[ -n $glibc_note ]]; then echo "glibc=$glibc_note"; echo "glibc-sha256=$(lock_sums glibc)"; fi
   } > "$dir/stamp"
   launcher_works "$n" || { echo "$dir/java -version fails after unpacking: $(jrun "$dir/java" -version 2>&1 | head -n 3 | tr '\n' ' ')"; return 1; }
 }
@@ -662,7 +752,7 @@ main() {
   done
   wait
 
-  local props=$STATE/props homes=$STATE/homes k v available=() missing=()
+  local props=$STATE/props homes=$STATE/homes k v available=() missing=() smoke_missing=()
   : > "$props"; : > "$homes"
   for n in "${MATRIX[@]}"; do
     if [[ -z ${REASON[$n]:-} ]]; then
@@ -684,6 +774,8 @@ main() {
       ORIGIN[$n]=$(sed -n 's/^package=//p' "$CACHE/openjdk-$n/stamp" 2>/dev/null)
       v=$(sed -n 's/^glibc=//p' "$CACHE/openjdk-$n/stamp" 2>/dev/null)
       [[ -n $v ]] && ORIGIN[$n]+="; $v"
+    elif is_smoke "$n"; then
+      smoke_missing+=("$n")
     else
       missing+=("$n")
     fi
@@ -697,12 +789,14 @@ main() {
     echo "=================================================================================="
     for n in "${MATRIX[@]}"; do
       if [[ -z ${REASON[$n]:-} ]]; then
-        printf ' JDK %-3s OK       %s\n' "$n" "$CACHE/openjdk-$n/java"
+        printf ' JDK %-3s OK       %s%s\n' "$n" "$CACHE/openjdk-$n/java" "$(is_smoke "$n" && echo '   (early access: smoke test only)')"
         printf '                  java.version %s; %s\n' "${VERSION[$n]:-?}" "${ORIGIN[$n]:-}"
         [[ -n ${NOTES[$n]:-} ]] && printf '                  %s\n' "${NOTES[$n]}"
         if [[ -n ${WARNINGS[$n]:-} ]]; then
           while IFS= read -r w; do printf '          WARNING %s\n' "$w"; done <<< "${WARNINGS[$n]}"
         fi
+      elif is_smoke "$n"; then
+        printf ' JDK %-3s MISSING  (early-access smoke test, not part of the matrix) %s\n' "$n" "${REASON[$n]}"
       else
         printf ' JDK %-3s MISSING  %s\n' "$n" "${REASON[$n]}"
       fi
@@ -713,8 +807,12 @@ main() {
     if (( ${#missing[@]} )); then
       echo " !!! MISSING: ${missing[*]}  -- the integration tests for these JDKs will not run !!!"
     else
-      echo " all ${#MATRIX[@]} JDKs of the matrix are available"
+      echo " all $(( ${#MATRIX[@]} - ${#SMOKE[@]} )) JDKs of the matrix are available"
     fi
+    if (( ${#smoke_missing[@]} )); then
+      echo " !!! EARLY ACCESS MISSING: ${smoke_missing[*]}  -- the smoke test will not run on it !!!"
+    fi
+    echo " pinned by: $LOCK_FILE"
     echo " properties: $CACHE/$PROPS_NAME   (homes: $CACHE/jdk-homes.properties)"
     echo "=================================================================================="
   } | tee "$CACHE/jdks-report.txt"
@@ -726,4 +824,9 @@ main() {
   return 0
 }
 
+if [[ $MODE == update-lock ]]; then
+  update_lock
+  exit $?
+fi
+read_lock || die "cannot read the pinned package list"
 main

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test: unit tests, and the forked-JVM integration tests with the packaged agent on JDK 8, 11, 17, 21
-# and 25. JDK 8, 11 and 21 come from Debian's archive through scripts/jdks.sh (cached in .cache/jdks); a JDK it
-# cannot provide is reported loudly by the tests, which then run on the others.
+# Runs every test: unit tests, and the forked-JVM integration tests with the packaged agent on JDK 8, 11, 17, 21,
+# 25, 26 and 27, plus a smoke test on 28-ea (reported loudly when it fails, never failing the build). JDK 8, 11, 21,
+# 26, 27 and 28 come from Debian's archive through scripts/jdks.sh (the exact packages and their SHA-256 sums are
+# pinned in scripts/jdks.lock; cached in .cache/jdks); a JDK it cannot provide is reported loudly by the tests,
+# which then run on the others.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"

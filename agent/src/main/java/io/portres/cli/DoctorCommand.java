@@ -69,11 +69,11 @@ final class DoctorCommand implements Callable<Integer> {
     public Integer call() {
         Host host = ctx.host;
         int feature = host.javaFeature();
-        if (feature >= 8 && feature <= 25) {
-            add("OK", "java", "JDK " + host.javaVersion + " (portres is tested on JDK 8, 11, 17, 21 and 25)", null);
+        if (feature >= 8 && feature <= 27) {
+            add("OK", "java", "JDK " + host.javaVersion + " (portres is tested on JDK 8, 11, 17, 21, 25, 26 and 27)", null);
         } else {
-            add("WARN", "java", "JDK " + host.javaVersion + " is outside what portres is tested on (8 to 25)",
-                    "run the server on JDK 8 to 25, or report how portres behaves on this one");
+            add("WARN", "java", "JDK " + host.javaVersion + " is outside what portres is tested on (8 to 27)",
+                    "run the server on JDK 8 to 27, or report how portres behaves on this one");
         }
         OsReservations os = null;
         try {

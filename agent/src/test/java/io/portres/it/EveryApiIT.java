@@ -6,6 +6,8 @@ import io.portres.it.support.ForkedJvm;
 import io.portres.it.support.Jdk;
 import io.portres.it.support.JdkMatrix;
 import io.portres.it.support.Policies;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -43,7 +45,43 @@ class EveryApiIT {
         runAndCheck(jdk, dir, "-Djdk.net.usePlainSocketImpl=true", "-Djdk.net.usePlainDatagramSocketImpl=true");
     }
 
+    /**
+     * The early-access JDK (28) as a smoke test: the same check as {@link #everyApiIsSeen}, but a failure is
+     * reported (a banner on stderr, and this test aborted with the failure as its reason in the test report)
+     * instead of failing the build. A missing early-access JDK is reported the same way.
+     */
+    @Test
+    void earlyAccessSmokeTest(@TempDir Path dir) {
+        List<Jdk> early = JdkMatrix.earlyAccess();
+        if (early.isEmpty()) {
+            String why = "EARLY-ACCESS SMOKE TEST NOT RUN: no JDK " + JdkMatrix.EARLY_ACCESS
+                    + " (scripts/jdks.sh could not provide it; see .cache/jdks/jdks-report.txt)";
+            System.err.println(banner(why));
+            Assumptions.abort(why);
+        }
+        List<String> failed = new ArrayList<String>();
+        for (Jdk jdk : early) {
+            try {
+                runAndCheck(jdk, dir.resolve("jdk" + jdk.feature));
+                System.err.println("==== early-access smoke test passed on " + jdk + " ====");
+            } catch (Throwable t) { // an assertion or a broken JDK: reported, never failing the build
+                failed.add(jdk + ": " + t);
+            }
+        }
+        if (!failed.isEmpty()) {
+            String why = "EARLY-ACCESS SMOKE TEST FAILED (not failing the build): " + failed;
+            System.err.println(banner(why));
+            Assumptions.abort(why);
+        }
+    }
+
+    private static String banner(String text) {
+        String bar = "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!";
+        return bar + "\n!!! " + text + "\n" + bar;
+    }
+
     private void runAndCheck(Jdk jdk, Path dir, String... extraJvmArgs) throws Exception {
+        java.nio.file.Files.createDirectories(dir);
         Path policy = Policies.write(dir, "policy.yaml", Policies.auditEveryWildcard(""));
         ForkedJvm.Result r = ForkedJvm.on(jdk)
                 .jvmArgs("-Xverify:all")
@@ -70,7 +108,7 @@ class EveryApiIT {
                 continue;
             }
             boolean udp = name.startsWith("datagram") || name.startsWith("multicast");
-            Map<String, Object> e = find(events, api.getValue());
+            Map<String, Object> e = find(events, udp ? "udp" : "tcp", api.getValue());
             if (e == null) {
                 missing.add(name + " (port " + api.getValue() + ")");
                 continue;
@@ -107,10 +145,11 @@ class EveryApiIT {
         }
     }
 
-    private static Map<String, Object> find(List<Map<String, Object>> events, int boundPort) {
+    /** The event of a bind: a TCP and a UDP socket can get the same port number, so the protocol counts too. */
+    private static Map<String, Object> find(List<Map<String, Object>> events, String protocol, int boundPort) {
         for (Map<String, Object> e : events) {
             Object p = e.get("boundPort");
-            if (p != null && ((Long) p).intValue() == boundPort) {
+            if (p != null && ((Long) p).intValue() == boundPort && protocol.equals(e.get("protocol"))) {
                 return e;
             }
         }

@@ -7,7 +7,6 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.tree.AbstractInsnNode;
 import org.objectweb.asm.tree.ClassNode;
@@ -31,6 +30,9 @@ import java.util.List;
 import java.util.jar.JarFile;
 import java.util.zip.ZipEntry;
 
+import static io.portres.it.support.AsmView.node;
+import static io.portres.it.support.AsmView.opcodes;
+import static io.portres.it.support.AsmView.real;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -154,30 +156,6 @@ class PatchedJdkClassesIT {
             out.write(buf, 0, n);
         }
         return out.toByteArray();
-    }
-
-    private static ClassNode node(byte[] bytes) {
-        ClassNode n = new ClassNode();
-        new ClassReader(bytes).accept(n, 0);
-        return n;
-    }
-
-    private static List<AbstractInsnNode> real(MethodNode m) {
-        List<AbstractInsnNode> out = new ArrayList<AbstractInsnNode>();
-        for (AbstractInsnNode n : m.instructions) {
-            if (n.getOpcode() >= 0) {
-                out.add(n);
-            }
-        }
-        return out;
-    }
-
-    private static List<Integer> opcodes(MethodNode m) {
-        List<Integer> out = new ArrayList<Integer>();
-        for (AbstractInsnNode n : real(m)) {
-            out.add(n.getOpcode());
-        }
-        return out;
     }
 
     private static MethodInsnNode firstCall(List<AbstractInsnNode> code) {

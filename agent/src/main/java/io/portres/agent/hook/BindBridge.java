@@ -93,7 +93,7 @@ public final class BindBridge {
             throws IOException {
         long[] candidates = candidatePorts;
         if (candidates != null) {
-            int bit = site == 3 ? IMPLICIT_BIT : port;
+            int bit = site == 3 || site == 5 ? IMPLICIT_BIT : port; // Sites.IMPLICIT_TCP, IMPLICIT_TCP_ON_CONNECT
             if (bit < 0 || bit > IMPLICIT_BIT || !has(candidates, bit)) {
                 return port;
             }

@@ -106,6 +106,14 @@ public final class BindDispatcher {
                     return port;
                 }
                 break;
+            case Sites.IMPLICIT_TCP_ON_CONNECT: // JDK 26+: any connect; only an unbound TCP socket binds implicitly
+                if (!m.hasImplicitRules() || JdkAccess.protocolOf(fd) != Protocol.TCP || JdkAccess.localPort(fd) != 0) {
+                    return port;
+                }
+                site = Sites.IMPLICIT_TCP;
+                protocol = Protocol.TCP;
+                implicit = true;
+                break;
             case Sites.IMPLICIT_TCP:
                 if (!m.hasImplicitRules()) {
                     return port;

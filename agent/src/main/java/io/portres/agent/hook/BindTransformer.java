@@ -108,7 +108,7 @@ public final class BindTransformer implements ClassFileTransformer {
                 return !cls.hasMethodStartingWith("connect", "(Ljava/net/SocketAddress;Z)")
                         && cls.fieldDescriptor("localAddress") != null;
             default:
-                return true;
+                return cls.majorVersion() >= p.minClassFileVersion;
         }
     }
 }

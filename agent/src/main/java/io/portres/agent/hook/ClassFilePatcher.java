@@ -79,6 +79,11 @@ final class ClassFilePatcher {
         return new ClassFilePatcher(classfile);
     }
 
+    /** The class file's major version (52 = JDK 8, 70 = JDK 26). */
+    int majorVersion() {
+        return u2(6);
+    }
+
     int methodCount() {
         return methodOffsets.length;
     }

@@ -97,6 +97,12 @@ final class HookMethods {
                 c.iconst(point.site).local(Opcodes.ALOAD, 1).local(Opcodes.ALOAD, 0).op(Opcodes.ACONST_NULL)
                         .iconst(0).invokestatic(pool.methodRef(BRIDGE, "before", BEFORE_DESC)).op(Opcodes.POP);
                 break;
+            case Sites.IMPLICIT_TCP_ON_CONNECT:
+                // JDK 26+ static Net.connect(ProtocolFamily family, FileDescriptor fd, InetAddress remote, int port):
+                // as IMPLICIT_TCP; the dispatcher first checks that the socket is TCP and unbound.
+                c.iconst(point.site).local(Opcodes.ALOAD, 2).local(Opcodes.ALOAD, 1).op(Opcodes.ACONST_NULL)
+                        .iconst(0).invokestatic(pool.methodRef(BRIDGE, "before", BEFORE_DESC)).op(Opcodes.POP);
+                break;
             case Sites.IMPLICIT_UDP: {
                 // DatagramChannelImpl.send/connect: bind first when unbound, so that Net.bind sees it.
                 String type = cls.fieldDescriptor("localAddress");

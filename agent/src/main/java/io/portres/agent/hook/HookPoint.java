@@ -3,10 +3,12 @@ package io.portres.agent.hook;
 /**
  * The JDK methods portres instruments, as data (BlockHound's "hook points as data").
  *
- * <p>Every local-port bind of JDK 8 to 25 passes through one of these; see
+ * <p>Every local-port bind of JDK 8 to 27 passes through one of these; see
  * {@code docs/how-it-works.md} and the research note {@code jdk-bind-paths.md}. A hook point applies wherever a
- * loaded class has a method with exactly this owner, name and descriptor, so no JDK version table is needed except
- * for the two implicit-UDP points, which apply only when the class does not bind explicitly itself.
+ * loaded class has a method with exactly this owner, name and descriptor and the class file is at least
+ * {@link #minClassFileVersion} (JDK 26+ only: the connect hook that replaces {@code sun.net.NetHooks}), so no JDK
+ * version table is needed except for the two implicit-UDP points, which apply only when the class does not bind
+ * explicitly itself.
  */
 public enum HookPoint {
 
@@ -25,9 +27,19 @@ public enum HookPoint {
     LEGACY_UDP_BIND(Sites.LEGACY_UDP_BIND, "java/net/AbstractPlainDatagramSocketImpl", "bind",
             "(ILjava/net/InetAddress;)V"),
 
-    /** D: the JDK calls this exactly when an unbound TCP socket is about to connect (implicit bind). */
+    /** D: the JDK calls this exactly when an unbound TCP socket is about to connect (implicit bind); JDK 8-25. */
     TCP_CONNECT(Sites.IMPLICIT_TCP, "sun/net/NetHooks", "beforeTcpConnect",
             "(Ljava/io/FileDescriptor;Ljava/net/InetAddress;I)V"),
+
+    /**
+     * D on JDK 26+, where {@code sun.net.NetHooks} is gone and nothing in the JDK marks an implicit bind: every
+     * connect of a TCP or UDP socket reaches this method (NioSocketImpl and the asynchronous channel through
+     * {@code connect(FileDescriptor, InetAddress, int)}, SocketChannelImpl through
+     * {@code connect(ProtocolFamily, FileDescriptor, SocketAddress)}, DatagramChannelImpl directly). The dispatcher
+     * acts only when the socket is TCP and still unbound. Class file 70 = JDK 26.
+     */
+    NET_CONNECT(Sites.IMPLICIT_TCP_ON_CONNECT, "sun/nio/ch/Net", "connect",
+            "(Ljava/net/ProtocolFamily;Ljava/io/FileDescriptor;Ljava/net/InetAddress;I)I", 70),
 
     /** E: JDK 8 DatagramChannel.send on an unbound channel binds inside sendto(); JDK 11+ binds explicitly. */
     UDP_SEND(Sites.IMPLICIT_UDP, "sun/nio/ch/DatagramChannelImpl", "send",
@@ -41,12 +53,19 @@ public enum HookPoint {
     final String owner;
     final String method;
     final String descriptor;
+    /** The oldest class-file major version the point applies to (0: any); from the class itself, not the JVM. */
+    final int minClassFileVersion;
 
     HookPoint(int site, String owner, String method, String descriptor) {
+        this(site, owner, method, descriptor, 0);
+    }
+
+    HookPoint(int site, String owner, String method, String descriptor, int minClassFileVersion) {
         this.site = site;
         this.owner = owner;
         this.method = method;
         this.descriptor = descriptor;
+        this.minClassFileVersion = minClassFileVersion;
     }
 
     /**
@@ -57,8 +76,10 @@ public enum HookPoint {
      */
     public static java.util.List<String> classesInUse(int jdk, java.util.Properties props, boolean udpAutoBind) {
         java.util.List<String> out = new java.util.ArrayList<String>();
-        out.add(NET_BIND.className());
-        out.add(TCP_CONNECT.className());
+        out.add(NET_BIND.className()); // also NET_CONNECT's class on 26+
+        if (jdk <= 25) {
+            out.add(TCP_CONNECT.className());
+        }
         if (jdk <= 12 || (jdk <= 17 && selected(props.getProperty("jdk.net.usePlainSocketImpl")))) {
             out.add(LEGACY_TCP_BIND.className());
         }

@@ -13,25 +13,42 @@ import java.util.TreeMap;
 /**
  * The JDKs forked-JVM tests run on: the JDK running the build, the Temurin 25 under /usr/lib/jvm, and whatever
  * {@code scripts/jdks.sh} provided (its {@code .cache/jdks/jdks.properties}, passed as {@code -Dportres.jdks}).
- * Says loudly, once per test JVM, which of 8, 11, 17, 21 and 25 ran and which were missing. 17 and 25 are always
- * required; 8, 11 and 21 are fetched by the script and only warned about.
+ * Says loudly, once per test JVM, which of 8, 11, 17, 21, 25, 26 and 27 ran and which were missing, and whether the
+ * early-access JDK (28) of the smoke test is there. 17 and 25 are always required; the others are fetched by the
+ * script and only warned about. Early-access JDKs are never part of {@link #all()}: only the smoke test runs on
+ * them ({@link #earlyAccess()}), and it reports a failure loudly without failing the build.
  */
 public final class JdkMatrix {
 
-    public static final List<Integer> WANTED = Arrays.asList(8, 11, 17, 21, 25);
+    public static final List<Integer> WANTED = Arrays.asList(8, 11, 17, 21, 25, 26, 27);
     public static final List<Integer> REQUIRED = Arrays.asList(17, 25);
+    /** Early-access JDKs: a smoke test only. */
+    public static final List<Integer> EARLY_ACCESS = Arrays.asList(28);
 
     private static List<Jdk> cached;
+    private static List<Jdk> earlyAccess;
 
     private JdkMatrix() {
     }
 
+    /** The matrix: every JDK found except the early-access ones. */
     public static synchronized List<Jdk> all() {
         if (cached == null) {
-            cached = discover();
-            report(cached);
+            List<Jdk> found = discover();
+            cached = new ArrayList<Jdk>();
+            earlyAccess = new ArrayList<Jdk>();
+            for (Jdk j : found) {
+                (EARLY_ACCESS.contains(j.feature) ? earlyAccess : cached).add(j);
+            }
+            report(cached, earlyAccess);
         }
         return cached;
+    }
+
+    /** The early-access JDKs found (for the smoke test); empty when scripts/jdks.sh could not provide them. */
+    public static synchronized List<Jdk> earlyAccess() {
+        all();
+        return earlyAccess;
     }
 
     /** For parameterized tests. */
@@ -109,20 +126,22 @@ public final class JdkMatrix {
         return out;
     }
 
-    private static void report(List<Jdk> jdks) {
-        List<Integer> have = new ArrayList<Integer>();
-        for (Jdk j : jdks) {
-            have.add(j.feature);
-        }
+    private static void report(List<Jdk> jdks, List<Jdk> early) {
+        List<Integer> have = features(jdks);
         List<Integer> missing = new ArrayList<Integer>();
         for (int w : WANTED) {
             if (!have.contains(w)) {
                 missing.add(w);
             }
         }
+        List<Integer> earlyHave = features(early);
+        List<Integer> earlyMissing = new ArrayList<Integer>(EARLY_ACCESS);
+        earlyMissing.removeAll(earlyHave);
         String line = "==== portres JDK matrix: forked-JVM tests run on JDK " + have
                 + (missing.isEmpty() ? "; none missing" : "; MISSING JDK " + missing
-                + " (run scripts/jdks.sh to fetch 8, 11 and 21)") + " ====";
+                + " (run scripts/jdks.sh to fetch 8, 11, 21, 26 and 27)")
+                + (earlyMissing.isEmpty() ? "; early-access smoke test on JDK " + earlyHave
+                : "; MISSING early-access JDK " + earlyMissing + " (smoke test not run)") + " ====";
         System.err.println(line);
         System.out.println(line);
         for (int r : REQUIRED) {
@@ -131,6 +150,14 @@ public final class JdkMatrix {
                         + " found (JDK 17 runs the build; Temurin 25 is expected under /usr/lib/jvm)");
             }
         }
+    }
+
+    private static List<Integer> features(List<Jdk> jdks) {
+        List<Integer> out = new ArrayList<Integer>();
+        for (Jdk j : jdks) {
+            out.add(j.feature);
+        }
+        return out;
     }
 
     static int feature(String spec) {
