@@ -8,6 +8,7 @@ import io.portres.agent.hook.HookPoint;
 import io.portres.agent.hook.JdkAccess;
 import io.portres.agent.hook.JdkVersion;
 import io.portres.agent.jmx.AgentMBean;
+import io.portres.agent.jmx.JmxInUse;
 import io.portres.agent.log.AgentLog;
 import io.portres.agent.log.AsyncWriter;
 import io.portres.agent.log.EventLog;
@@ -28,8 +29,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * What the thread {@code portres-init} does once premain has handed over: start the backend, build the matcher
  * tables, connect the dispatcher to the bridge and count {@code READY} down (a candidate bind that arrives before then
- * waits on it), log the start-up summary, warm up (so that the first matched bind loads nothing); then, a quarter of
- * a second later, register the MBean.
+ * waits on it), log the start-up summary, warm up (so that the first matched bind loads nothing); then, once the JVM uses JMX,
+ * register the MBean.
  *
  * <p>A class of its own, apart from {@link Installer}: premain links Installer, and the JVM verifies every method
  * of a class it links, loading the types those methods use. What only this thread runs is verified here, on this
@@ -38,7 +39,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 final class BackgroundInit implements Runnable {
 
     private static final int SUMMARY_RULES = 20;
-    private static final long DEFERRED_WORK_DELAY_MILLIS = 250;
 
     private final Policy policy;
     private final Backends.Choice choice;
@@ -111,23 +111,38 @@ final class BackgroundInit implements Runnable {
                 log.info("watching " + file + " for changes (reload=true)");
             }
             warmUp(background.transformer, log, bridge, policy);
-            // The MBean serves an operator, not a bind: it waits until the application's own start-up burst has
-            // passed, rather than compete with it for the cores (the JMX classes it loads cost a short program about
-            // 2.6 ms of its run on 2 cores; BENCHMARKS.md).
-            try {
-                Thread.sleep(DEFERRED_WORK_DELAY_MILLIS);
-            } catch (InterruptedException e) {
-                return;
+            registerMBeanOnceJmxIsUsed(file, reloader);
+        } else if (background.jmxInUse != null) {
+            background.jmxInUse.stop(background.inst());
+        }
+    }
+
+    /**
+     * The MBean serves an operator who uses JMX. It is registered when the JVM creates its first MBean server (the
+     * application, its JMX remote agent or a {@code jcmd ManagementAgent.start}), never before: creating the platform
+     * MBean server in a JVM that does not use JMX cost real servers 0.4-0.5 s of CPU (BENCHMARKS.md). This thread
+     * waits for that, parked, for as long as the JVM runs.
+     */
+    private void registerMBeanOnceJmxIsUsed(Path file, PolicyReloader reloader) {
+        JmxInUse watch = background.jmxInUse;
+        if (watch == null) {
+            return;
+        }
+        if (!options.jmx()) {
+            watch.stop(background.inst());
+            return;
+        }
+        try {
+            watch.await(background.inst(), attach);
+        } catch (InterruptedException e) {
+            return;
+        }
+        try {
+            if (!AgentMBean.register(file.toString(), reloader)) {
+                log.warn("an MBean named " + AgentMBean.NAME + " exists already; not registering ours");
             }
-            if (options.jmx()) {
-                try {
-                    if (!AgentMBean.register(file.toString(), reloader)) {
-                        log.warn("an MBean named " + AgentMBean.NAME + " exists already; not registering ours");
-                    }
-                } catch (Throwable t) {
-                    log.warn("could not register the MBean " + AgentMBean.NAME + ": " + t);
-                }
-            }
+        } catch (Throwable t) {
+            log.warn("could not register the MBean " + AgentMBean.NAME + ": " + t);
         }
     }
 

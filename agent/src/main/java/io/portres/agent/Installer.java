@@ -4,6 +4,7 @@ import io.portres.agent.backend.Backends;
 import io.portres.agent.backend.ReservationBackend;
 import io.portres.agent.hook.BindTransformer;
 import io.portres.agent.hook.BridgeInstaller;
+import io.portres.agent.jmx.JmxInUse;
 import io.portres.agent.log.AgentLog;
 import io.portres.agent.log.AsyncWriter;
 import io.portres.agent.log.EventLog;
@@ -163,6 +164,8 @@ public final class Installer {
         final CountDownLatch started = new CountDownLatch(1);
         volatile Class<?> bridge;
         volatile BindTransformer transformer;
+        /** Watches for the JVM's first MBean server, so that the agent's MBean is registered only in JVMs using JMX. */
+        volatile JmxInUse jmxInUse;
         volatile Throwable failure;
         /** What retransformation did, for the log once there is one: {debug message, error message}. */
         volatile String[] retransformed = new String[2];
@@ -171,6 +174,10 @@ public final class Installer {
 
         Background(Instrumentation inst) {
             this.inst = inst;
+        }
+
+        Instrumentation inst() {
+            return inst;
         }
 
         @Override
@@ -182,6 +189,7 @@ public final class Installer {
                     if (!abandoned) {
                         transformer = BindTransformer.forAllHookPoints();
                         inst.addTransformer(transformer, true);
+                        jmxInUse = JmxInUse.watch(inst); // before hooked: premain waits for it, main has not run
                     }
                 }
                 if (transformer != null) {
@@ -241,6 +249,9 @@ public final class Installer {
                 abandoned = true;
                 if (transformer != null) {
                     inst.removeTransformer(transformer);
+                }
+                if (jmxInUse != null) {
+                    jmxInUse.stop(inst);
                 }
             }
             Class<?> b = bridge != null ? bridge : BridgeInstaller.existingBridge();

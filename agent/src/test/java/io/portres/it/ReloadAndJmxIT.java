@@ -2,11 +2,15 @@ package io.portres.it;
 
 import io.portres.it.apps.BindLoop;
 import io.portres.it.apps.MBeanProbe;
+import io.portres.it.apps.NoJmxApp;
+import io.portres.it.support.Jdk;
 import io.portres.it.support.Events;
 import io.portres.it.support.ForkedJvm;
 import io.portres.it.support.JdkMatrix;
 import io.portres.it.support.Policies;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedReader;
@@ -143,5 +147,20 @@ class ReloadAndJmxIT {
                 .workDir(dir.toFile()).main(MBeanProbe.class.getName()).timeoutSeconds(60).run();
         assertThat(r.exitCode).as(r.toString()).isNotZero();
         assertThat(r.stderr).contains("InstanceNotFoundException");
+    }
+
+    /** The MBean server is created only in JVMs that use JMX: the agent alone never creates one. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("io.portres.it.support.JdkMatrix#jdks")
+    void aJvmThatDoesNotUseJmxGetsNoMBeanServer(Jdk jdk, @TempDir Path dir) throws Exception {
+        Path p = Policies.write(dir, "policy.yaml", policy(40800));
+        ForkedJvm.Result r = ForkedJvm.on(jdk).jvmArgs("-verbose:class").agent(p.toString()).workDir(dir.toFile())
+                .main(NoJmxApp.class.getName()).timeoutSeconds(60).run();
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        String beforeMarker = r.stdout.substring(0, r.stdout.indexOf("NOJMX-SETTLED"));
+        assertThat(r.stdout).contains("NOJMX-SETTLED true");
+        assertThat(beforeMarker).as("classes loaded by a JVM that uses no JMX")
+                .doesNotContainPattern("com\\.sun\\.jmx\\.mbeanserver\\.JmxMBeanServer\\s")
+                .contains("io.portres.agent.jmx.JmxInUse");
     }
 }
