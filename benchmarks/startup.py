@@ -227,7 +227,8 @@ def run_once(cmd, scratch, extra=None):
         stdout = f.read()
     with open(err_path, errors="replace") as f:
         stderr = f.read()
-    r = {"wall_ms": (t1 - t0) / 1e6, "rss_kib": usage.ru_maxrss, "exit": p.returncode}
+    r = {"wall_ms": (t1 - t0) / 1e6, "rss_kib": usage.ru_maxrss, "exit": p.returncode,
+         "cpu_ms": (usage.ru_utime + usage.ru_stime) * 1000.0}
     m = re.search(r"main=(-?\d+) bound=(-?\d+)", stdout)
     if m:
         main, bound = int(m.group(1)), int(m.group(2))
@@ -274,6 +275,10 @@ def summarize(runs):
             "added_paired_ms": statistics.median([a["wall_ms"] - b["wall_ms"] for a, b in zip(rs, bare)]),
             "over_empty_agent_paired_ms": statistics.median([a["wall_ms"] - b["wall_ms"] for a, b in zip(rs, empty)]),
             "rss_mib": statistics.median([r["rss_kib"] for r in rs]) / 1024.0,
+            # CPU time of the whole process (user + system, every thread): less sensitive than wall time to other
+            # load on the machine
+            "cpu_ms": statistics.median([r["cpu_ms"] for r in rs]),
+            "cpu_over_empty_agent_paired_ms": statistics.median([a["cpu_ms"] - b["cpu_ms"] for a, b in zip(rs, empty)]),
         }
         for k in ("to_main_ms", "bind_ms", "exit_ms"):
             vals = [r[k] for r in rs if k in r]
@@ -382,8 +387,9 @@ def markdown(result):
                                                           m["nproc"], m["cpu"], "kernel " + m["kernel"]))
     lines.append("")
     lines.append("| JDK | variant | median ms | p10 ms | p90 ms | added ms (Δ medians) | added ms (paired) "
-                 "| over the empty agent ms (paired) | launch→main ms | bind ms | exit ms | peak RSS MiB |")
-    lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+                 "| over the empty agent ms (paired) | launch→main ms | bind ms | exit ms | peak RSS MiB "
+                 "| CPU ms | CPU over the empty agent ms (paired) |")
+    lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for feature, jdk in result["jdks"].items():
         for v in jdk["summary"]:
             row = jdk["summary"][v]
@@ -395,9 +401,11 @@ def markdown(result):
             added = "–" if v == "bare" else f(row["added_ms"], True)
             paired = "–" if v == "bare" else f(row["added_paired_ms"], True)
             over_empty = "–" if v in ("bare", "empty-agent") else f(row.get("over_empty_agent_paired_ms"), True)
-            lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f |" % (
+            cpu_over = "–" if v in ("bare", "empty-agent") else f(row.get("cpu_over_empty_agent_paired_ms"), True)
+            lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f | %s | %s |" % (
                 feature, v, f(row["median_ms"]), f(row["p10_ms"]), f(row["p90_ms"]), added, paired, over_empty,
-                f(row["to_main_ms"]), f(row["bind_ms"]), f(row["exit_ms"]), row["rss_mib"]))
+                f(row["to_main_ms"]), f(row["bind_ms"]), f(row["exit_ms"]), row["rss_mib"], f(row.get("cpu_ms")),
+                cpu_over))
     lines.append("")
     lines.append("JDKs: " + "; ".join("%s = %s (%s)" % (k, j["version"], j["java"]) for k, j in result["jdks"].items()))
     if any("attribution" in j for j in result["jdks"].values()):

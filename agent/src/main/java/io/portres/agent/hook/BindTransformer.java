@@ -5,6 +5,7 @@ import net.bytebuddy.jar.asm.ClassReader;
 import net.bytebuddy.jar.asm.ClassVisitor;
 import net.bytebuddy.jar.asm.ClassWriter;
 import net.bytebuddy.jar.asm.MethodVisitor;
+import net.bytebuddy.jar.asm.Opcodes;
 import net.bytebuddy.utility.OpenedClassReader;
 
 import java.lang.instrument.ClassFileTransformer;
@@ -23,7 +24,7 @@ import java.util.Set;
  * {@code null} (no change) for everything else after one map look-up.
  *
  * <p>The edit is made with the ASM that Byte Buddy bundles ({@code net.bytebuddy.jar.asm}, relocated into the agent
- * jar), read through Byte Buddy's {@link OpenedClassReader}: Byte Buddy's {@code AgentBuilder} costs 400-800 ms of
+ * jar), with Byte Buddy's {@link OpenedClassReader} for class files newer than that ASM knows: Byte Buddy's {@code AgentBuilder} costs 400-800 ms of
  * start-up, its bundled ASM a few milliseconds (docs/how-it-works.md, BENCHMARKS.md). The writer is built on the
  * reader, so every method but the hooked ones is copied byte for byte; the hooked ones get {@code COMPUTE_MAXS}
  * (their edits add no branch, so the method's own stack map frames stay valid and none is computed: computing frames
@@ -39,7 +40,8 @@ import java.util.Set;
  */
 public final class BindTransformer implements ClassFileTransformer {
 
-    static final int ASM_API = OpenedClassReader.ASM_API;
+    /** A compile-time constant (OpenedClassReader.ASM_API is not: reading it would load Byte Buddy's reader). */
+    static final int ASM_API = Opcodes.ASM9;
 
     private final Map<String, List<HookPoint>> pointsByOwner = new HashMap<String, List<HookPoint>>();
     private final List<String> instrumented = Collections.synchronizedList(new ArrayList<String>());
@@ -142,17 +144,23 @@ public final class BindTransformer implements ClassFileTransformer {
     }
 
     /**
-     * Byte Buddy's reader, experimental for a class file newer than its ASM knows (noted); a copy then, because the
-     * experimental read lowers the version in the array while it parses.
+     * ASM's reader for a class file it knows (the JDK's own classes, every JDK this Byte Buddy knows); else Byte
+     * Buddy's, deliberately experimental, on a copy (the experimental read lowers the version in the array while it
+     * parses), with a note. {@link ClassFileVersion} is consulted only then: loading it and its version locator costs
+     * start-up that the common case need not pay.
      */
     private ClassReader read(byte[] classfile, String owner) {
-        ClassFileVersion version = ClassFileVersion.ofClassFile(classfile);
-        ClassFileVersion latest = ClassFileVersion.latest();
-        if (!version.isGreaterThan(latest)) {
-            return OpenedClassReader.of(classfile, false);
+        try {
+            return new ClassReader(classfile);
+        } catch (IllegalArgumentException unsupportedVersion) {
+            ClassFileVersion version = ClassFileVersion.ofClassFile(classfile);
+            ClassFileVersion latest = ClassFileVersion.latest();
+            if (!version.isGreaterThan(latest)) {
+                throw unsupportedVersion;
+            }
+            notes.add(owner.replace('/', '.') + ": class file of Java " + version.getJavaVersion()
+                    + ", newer than the bundled ASM knows (Java " + latest.getJavaVersion() + "); read experimentally");
+            return OpenedClassReader.of(classfile.clone(), true);
         }
-        notes.add(owner.replace('/', '.') + ": class file of Java " + version.getJavaVersion()
-                + ", newer than the bundled ASM knows (Java " + latest.getJavaVersion() + "); read experimentally");
-        return OpenedClassReader.of(classfile.clone(), true);
     }
 }

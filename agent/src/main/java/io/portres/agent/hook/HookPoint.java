@@ -56,7 +56,7 @@ public enum HookPoint {
     TCP_CONNECT(Sites.IMPLICIT_TCP, "sun/net/NetHooks", "beforeTcpConnect",
             "(Ljava/io/FileDescriptor;Ljava/net/InetAddress;I)V",
             new EntryCall("implicitTcpBind", "(Ljava/io/FileDescriptor;Ljava/net/InetAddress;)V",
-                    EntryCall.ALOAD_0, EntryCall.ALOAD_1)),
+                    EntryCall.SLOT_0, EntryCall.SLOT_1)),
 
     /**
      * E: JDK 8 DatagramChannel.send on an unbound channel binds inside sendto(); JDK 11+ binds explicitly. At the
@@ -212,12 +212,12 @@ public enum HookPoint {
 
     /** A call of the bridge at the method's entry, on some of its arguments (or a field of {@code this}). */
     private static final class EntryCall extends Edit {
-        /** Loads of the method's local slots, in the order the bridge method takes them. */
-        static final int ALOAD_0 = 0;
-        static final int ALOAD_1 = 1;
+        /** Local slots of the method, loaded as arguments in the order the bridge method takes them. */
+        static final int SLOT_0 = 0;
+        static final int SLOT_1 = 1;
         /** {@code beforeImplicitUdpBind(this.localAddress, this)}. */
         static final EntryCall IMPLICIT_UDP = new EntryCall("beforeImplicitUdpBind",
-                "(Ljava/lang/Object;Ljava/nio/channels/DatagramChannel;)V", -1, ALOAD_0);
+                "(Ljava/lang/Object;Ljava/nio/channels/DatagramChannel;)V", -1, SLOT_0);
 
         /** Local slots loaded as the arguments; -1 stands for {@code this.localAddress}. */
         final int[] arguments;
