@@ -17,6 +17,7 @@ import java.util.Set;
 final class ClassShape extends ClassVisitor {
 
     private String name;
+    private int majorVersion;
     private final Set<String> methods = new HashSet<String>();
     private final Map<String, String> fields = new HashMap<String, String>();
 
@@ -34,6 +35,12 @@ final class ClassShape extends ClassVisitor {
     public void visit(int version, int access, String name, String signature, String superName,
                       String[] interfaces) {
         this.name = name;
+        this.majorVersion = version & 0xFFFF;
+    }
+
+    /** The class file's major version (52 = JDK 8, 70 = JDK 26). */
+    int majorVersion() {
+        return majorVersion;
     }
 
     /** The class's internal name. */

@@ -6,10 +6,11 @@ import net.bytebuddy.jar.asm.Opcodes;
 /**
  * The JDK methods portres instruments, each with its own edit (BlockHound's "hook points as data", plus the edit).
  *
- * <p>Every local-port bind of JDK 8 to 25 passes through one of these; see {@code docs/how-it-works.md} and the
+ * <p>Every local-port bind of JDK 8 to 27 passes through one of these; see {@code docs/how-it-works.md} and the
  * research note {@code jdk-bind-paths.md}. A hook point applies wherever a loaded class has a method with exactly this
- * owner, name and descriptor, so no JDK version table is needed except for the two implicit-UDP points, which apply
- * only when the class does not bind explicitly itself ({@link #appliesTo}).
+ * owner, name and descriptor and the class file is at least {@link #minClassFileVersion} (JDK 26+ only: the connect
+ * hook that replaces {@code sun.net.NetHooks}), so no JDK version table is needed except for the two implicit-UDP
+ * points, which apply only when the class does not bind explicitly itself ({@link #appliesTo}).
  *
  * <p>Two kinds of edit, both straight-line (no branch, so no stack map frame is added or changed):
  * <ul>
@@ -49,7 +50,8 @@ public enum HookPoint {
                     "legacyUdpBind", "(Ljava/lang/Object;ILjava/net/InetAddress;)V")),
 
     /**
-     * D: the JDK calls this exactly when an unbound TCP socket is about to connect (implicit bind). At the entry of
+     * D: the JDK calls this exactly when an unbound TCP socket is about to connect (implicit bind); JDK 8-25. At the
+     * entry of
      * {@code static beforeTcpConnect(FileDescriptor fd, InetAddress remote, int remotePort)}:
      * {@code PortresBridge.implicitTcpBind(fd, remote)}.
      */
@@ -57,6 +59,17 @@ public enum HookPoint {
             "(Ljava/io/FileDescriptor;Ljava/net/InetAddress;I)V",
             new EntryCall("implicitTcpBind", "(Ljava/io/FileDescriptor;Ljava/net/InetAddress;)V",
                     EntryCall.SLOT_0, EntryCall.SLOT_1)),
+
+    /**
+     * D on JDK 26+, where {@code sun.net.NetHooks} is gone and nothing in the JDK marks an implicit bind: every
+     * connect of a TCP or UDP socket reaches {@code static int connect(ProtocolFamily, FileDescriptor fd,
+     * InetAddress remote, int port)}. At its entry: {@code PortresBridge.implicitTcpConnect(fd, remote)}; the
+     * dispatcher acts only when the socket is TCP and still unbound. Class file 70 = JDK 26.
+     */
+    NET_CONNECT(Sites.IMPLICIT_TCP_ON_CONNECT, "sun/nio/ch/Net", "connect",
+            "(Ljava/net/ProtocolFamily;Ljava/io/FileDescriptor;Ljava/net/InetAddress;I)I",
+            new EntryCall("implicitTcpConnect", "(Ljava/io/FileDescriptor;Ljava/net/InetAddress;)V",
+                    EntryCall.SLOT_1, EntryCall.SLOT_2), 70),
 
     /**
      * E: JDK 8 DatagramChannel.send on an unbound channel binds inside sendto(); JDK 11+ binds explicitly. At the
@@ -77,13 +90,20 @@ public enum HookPoint {
     final String method;
     final String descriptor;
     private final Edit edit;
+    /** The oldest class-file major version the point applies to (0: any); from the class itself, not the JVM. */
+    final int minClassFileVersion;
 
     HookPoint(int site, String owner, String method, String descriptor, Edit edit) {
+        this(site, owner, method, descriptor, edit, 0);
+    }
+
+    HookPoint(int site, String owner, String method, String descriptor, Edit edit, int minClassFileVersion) {
         this.site = site;
         this.owner = owner;
         this.method = method;
         this.descriptor = descriptor;
         this.edit = edit;
+        this.minClassFileVersion = minClassFileVersion;
     }
 
     /** Whether this point applies to a class of {@link #owner} with this shape. */
@@ -100,7 +120,7 @@ public enum HookPoint {
                 return !cls.hasMethodStartingWith("connect(Ljava/net/SocketAddress;Z)")
                         && cls.fieldDescriptor("localAddress") != null;
             default:
-                return true;
+                return cls.majorVersion() >= minClassFileVersion;
         }
     }
 
@@ -128,8 +148,10 @@ public enum HookPoint {
      */
     public static java.util.List<String> classesInUse(int jdk, java.util.Properties props, boolean udpAutoBind) {
         java.util.List<String> out = new java.util.ArrayList<String>();
-        out.add(NET_BIND.className());
-        out.add(TCP_CONNECT.className());
+        out.add(NET_BIND.className()); // also NET_CONNECT's class on 26+
+        if (jdk <= 25) {
+            out.add(TCP_CONNECT.className());
+        }
         if (jdk <= 12 || (jdk <= 17 && selected(props.getProperty("jdk.net.usePlainSocketImpl")))) {
             out.add(LEGACY_TCP_BIND.className());
         }
@@ -215,6 +237,7 @@ public enum HookPoint {
         /** Local slots of the method, loaded as arguments in the order the bridge method takes them. */
         static final int SLOT_0 = 0;
         static final int SLOT_1 = 1;
+        static final int SLOT_2 = 2;
         /** {@code beforeImplicitUdpBind(this.localAddress, this)}. */
         static final EntryCall IMPLICIT_UDP = new EntryCall("beforeImplicitUdpBind",
                 "(Ljava/lang/Object;Ljava/nio/channels/DatagramChannel;)V", -1, SLOT_0);

@@ -7,6 +7,11 @@ public final class Sites {
     public static final int LEGACY_UDP_BIND = 2;
     public static final int IMPLICIT_TCP = 3;
     public static final int IMPLICIT_UDP = 4;
+    /**
+     * JDK 26+: every connect of a socket ({@code Net.connect}); the dispatcher acts only for an unbound TCP socket,
+     * which it then treats exactly as {@link #IMPLICIT_TCP}.
+     */
+    public static final int IMPLICIT_TCP_ON_CONNECT = 5;
 
     private Sites() {
     }

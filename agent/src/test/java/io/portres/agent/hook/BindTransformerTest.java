@@ -118,6 +118,33 @@ class BindTransformerTest {
     }
 
     @Test
+    void theJdk26ConnectHookAppliesToClassFilesOf26AndLaterOnly() throws Exception {
+        byte[] classFile = classFile(FakeNet.class);
+        BindTransformer old = new BindTransformer(EnumSet.of(HookPoint.NET_CONNECT));
+        assertThat(old.instrument(classFile, Collections.singletonList(HookPoint.NET_CONNECT))).isNull();
+
+        classFile[6] = 0;
+        classFile[7] = 70; // JDK 26
+        BindTransformer t = new BindTransformer(EnumSet.of(HookPoint.NET_CONNECT));
+        byte[] edited = t.instrument(classFile, Collections.singletonList(HookPoint.NET_CONNECT));
+        assertThat(t.instrumented()).containsExactly("sun.nio.ch.Net.connect");
+        MethodNode connect = node(edited).methods.stream().filter(m -> m.name.equals("connect")).findFirst().get();
+        new Analyzer<>(new BasicVerifier()).analyze("x", connect);
+        List<AbstractInsnNode> code = new ArrayList<AbstractInsnNode>();
+        for (AbstractInsnNode n : connect.instructions) {
+            if (n.getOpcode() >= 0) {
+                code.add(n);
+            }
+        }
+        assertThat(((org.objectweb.asm.tree.VarInsnNode) code.get(0)).var).as("fd").isEqualTo(1);
+        assertThat(((org.objectweb.asm.tree.VarInsnNode) code.get(1)).var).as("remote").isEqualTo(2);
+        MethodInsnNode call = (MethodInsnNode) code.get(2);
+        assertThat(call.owner + "." + call.name + call.desc)
+                .isEqualTo("sun/nio/ch/PortresBridge.implicitTcpConnect(Ljava/io/FileDescriptor;Ljava/net/InetAddress;)V");
+        assertThat(calls(connect)).endsWith("io/portres/agent/hook/fixture/CallLog.add");
+    }
+
+    @Test
     void aMethodOfAnUnstudiedShapeIsLeftAloneAndReported() throws Exception {
         BindTransformer t = new BindTransformer(EnumSet.of(HookPoint.NET_BIND));
         byte[] out = t.transform(null, "sun/nio/ch/Net", null, null, classFile(TwiceBound.class));
@@ -179,7 +206,8 @@ class BindTransformerTest {
         assertThat(constants).containsEntry("NET_BIND", Sites.NET_BIND)
                 .containsEntry("LEGACY_TCP_BIND", Sites.LEGACY_TCP_BIND)
                 .containsEntry("LEGACY_UDP_BIND", Sites.LEGACY_UDP_BIND)
-                .containsEntry("IMPLICIT_TCP", Sites.IMPLICIT_TCP);
+                .containsEntry("IMPLICIT_TCP", Sites.IMPLICIT_TCP)
+                .containsEntry("IMPLICIT_TCP_ON_CONNECT", Sites.IMPLICIT_TCP_ON_CONNECT);
         List<String> methods = new ArrayList<String>();
         for (MethodNode m : bridge.methods) {
             if ((m.access & PUBLIC_STATIC) == PUBLIC_STATIC) {
