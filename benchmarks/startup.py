@@ -199,14 +199,17 @@ def one_jar(pattern):
     return hits[0]
 
 
-def commands(java, agent_jar, empty_jar, app_jar, policies):
+def commands(java, agent_jar, empty_jar, app_jar, policies, baseline_jar=None):
     tail = ["-cp", app_jar, MAIN_CLASS]
-    return {
+    cmds = {
         "bare": [java] + tail,
         "empty-agent": [java, "-javaagent:" + empty_jar] + tail,
         "portres": [java, "-javaagent:%s=%s" % (agent_jar, policies["nomatch"])] + tail,
         "portres-10k": [java, "-javaagent:%s=%s" % (agent_jar, policies["rules10k"])] + tail,
     }
+    if baseline_jar:
+        cmds["baseline"] = [java, "-javaagent:%s=%s" % (baseline_jar, policies["nomatch"])] + tail
+    return cmds
 
 
 def run_once(cmd, scratch, extra=None):
@@ -224,7 +227,8 @@ def run_once(cmd, scratch, extra=None):
         stdout = f.read()
     with open(err_path, errors="replace") as f:
         stderr = f.read()
-    r = {"wall_ms": (t1 - t0) / 1e6, "rss_kib": usage.ru_maxrss, "exit": p.returncode}
+    r = {"wall_ms": (t1 - t0) / 1e6, "rss_kib": usage.ru_maxrss, "exit": p.returncode,
+         "cpu_ms": (usage.ru_utime + usage.ru_stime) * 1000.0}
     m = re.search(r"main=(-?\d+) bound=(-?\d+)", stdout)
     if m:
         main, bound = int(m.group(1)), int(m.group(2))
@@ -256,8 +260,9 @@ def quantile(values, q):
 def summarize(runs):
     """runs: {variant: [run dicts]} of one JDK, same length, index = round."""
     bare = runs["bare"]
+    empty = runs["empty-agent"]
     table = {}
-    for v in VARIANTS:
+    for v in runs:
         rs = runs[v]
         wall = [r["wall_ms"] for r in rs]
         row = {
@@ -268,7 +273,12 @@ def summarize(runs):
             "added_ms": statistics.median(wall) - statistics.median([r["wall_ms"] for r in bare]),
             # same-round pairs: drift between rounds cancels
             "added_paired_ms": statistics.median([a["wall_ms"] - b["wall_ms"] for a, b in zip(rs, bare)]),
+            "over_empty_agent_paired_ms": statistics.median([a["wall_ms"] - b["wall_ms"] for a, b in zip(rs, empty)]),
             "rss_mib": statistics.median([r["rss_kib"] for r in rs]) / 1024.0,
+            # CPU time of the whole process (user + system, every thread): less sensitive than wall time to other
+            # load on the machine
+            "cpu_ms": statistics.median([r["cpu_ms"] for r in rs]),
+            "cpu_over_empty_agent_paired_ms": statistics.median([a["cpu_ms"] - b["cpu_ms"] for a, b in zip(rs, empty)]),
         }
         for k in ("to_main_ms", "bind_ms", "exit_ms"):
             vals = [r[k] for r in rs if k in r]
@@ -377,10 +387,11 @@ def markdown(result):
                                                           m["nproc"], m["cpu"], "kernel " + m["kernel"]))
     lines.append("")
     lines.append("| JDK | variant | median ms | p10 ms | p90 ms | added ms (Δ medians) | added ms (paired) "
-                 "| launch→main ms | bind ms | exit ms | peak RSS MiB |")
-    lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+                 "| over the empty agent ms (paired) | launch→main ms | bind ms | exit ms | peak RSS MiB "
+                 "| CPU ms | CPU over the empty agent ms (paired) |")
+    lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for feature, jdk in result["jdks"].items():
-        for v in VARIANTS:
+        for v in jdk["summary"]:
             row = jdk["summary"][v]
 
             def f(x, plus=False):
@@ -389,9 +400,12 @@ def markdown(result):
                 return ("%+.1f" if plus else "%.1f") % x
             added = "–" if v == "bare" else f(row["added_ms"], True)
             paired = "–" if v == "bare" else f(row["added_paired_ms"], True)
-            lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f |" % (
-                feature, v, f(row["median_ms"]), f(row["p10_ms"]), f(row["p90_ms"]), added, paired,
-                f(row["to_main_ms"]), f(row["bind_ms"]), f(row["exit_ms"]), row["rss_mib"]))
+            over_empty = "–" if v in ("bare", "empty-agent") else f(row.get("over_empty_agent_paired_ms"), True)
+            cpu_over = "–" if v in ("bare", "empty-agent") else f(row.get("cpu_over_empty_agent_paired_ms"), True)
+            lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f | %s | %s |" % (
+                feature, v, f(row["median_ms"]), f(row["p10_ms"]), f(row["p90_ms"]), added, paired, over_empty,
+                f(row["to_main_ms"]), f(row["bind_ms"]), f(row["exit_ms"]), row["rss_mib"], f(row.get("cpu_ms")),
+                cpu_over))
     lines.append("")
     lines.append("JDKs: " + "; ".join("%s = %s (%s)" % (k, j["version"], j["java"]) for k, j in result["jdks"].items()))
     if any("attribution" in j for j in result["jdks"].values()):
@@ -435,6 +449,10 @@ def main():
     ap.add_argument("--agent-jar", default=os.path.join(ROOT, "agent", "target", "portres-agent.jar"))
     ap.add_argument("--app-jar", default=None, help="default: benchmarks/target/*-trivial-app.jar")
     ap.add_argument("--empty-agent-jar", default=None, help="default: benchmarks/target/*-empty-agent.jar")
+    ap.add_argument("--baseline-jar", default=None,
+                    help="another agent jar (an earlier build), run as variant 'baseline' with portres's policy, "
+                         "interleaved with the others: a before/after comparison in one run")
+    ap.add_argument("--skip-10k", action="store_true", help="leave out the portres-10k variant")
     ap.add_argument("--policies-only", action="store_true", help="write <out>/policies/*.yaml and stop")
     args = ap.parse_args()
 
@@ -453,20 +471,24 @@ def main():
     jdks = find_jdks(wanted)
     if not jdks:
         sys.exit("no JDK found")
+    baseline_jar = os.path.abspath(args.baseline_jar) if args.baseline_jar else None
+    variants = [v for v in VARIANTS if not (args.skip_10k and v == "portres-10k")] + (
+        ["baseline"] if baseline_jar else [])
 
     result = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
               "runs": args.runs, "warmup": args.warmup, "machine": machine(), "agent_jar": agent_jar,
+              "baseline_jar": baseline_jar, "variants": variants,
               "policies": policies, "jdks": {}}
     scratch = tempfile.mkdtemp(prefix="portres-startup-")
     try:
         for feature, jdk in jdks.items():
-            cmds = commands(jdk["java"], agent_jar, empty_jar, app_jar, policies)
-            for v in VARIANTS:
+            cmds = commands(jdk["java"], agent_jar, empty_jar, app_jar, policies, baseline_jar)
+            for v in variants:
                 check(cmds[v], scratch, "JDK %s %s" % (feature, v))
-            runs = {v: [] for v in VARIANTS}
+            runs = {v: [] for v in variants}
             for rnd in range(args.warmup + args.runs):
-                k = rnd % len(VARIANTS)
-                for v in VARIANTS[k:] + VARIANTS[:k]:
+                k = rnd % len(variants)
+                for v in variants[k:] + variants[:k]:
                     r, _, stderr = run_once(cmds[v], scratch)
                     if r["exit"] != 0:
                         sys.exit("JDK %s %s exited %s: %s" % (feature, v, r["exit"], stderr))
@@ -476,10 +498,10 @@ def main():
                      "commands": {v: " ".join(c) for v, c in cmds.items()},
                      "runs": runs, "summary": summarize(runs)}
             if args.attribute:
-                entry["attribution"] = {v: attribute(feature, cmds[v], scratch, agent_jar) for v in VARIANTS}
+                entry["attribution"] = {v: attribute(feature, cmds[v], scratch, agent_jar) for v in variants}
             result["jdks"][str(feature)] = entry
             s = entry["summary"]
-            print("JDK %s: %s" % (feature, ", ".join("%s %.1f ms" % (v, s[v]["median_ms"]) for v in VARIANTS)),
+            print("JDK %s: %s" % (feature, ", ".join("%s %.1f ms" % (v, s[v]["median_ms"]) for v in variants)),
                   file=sys.stderr)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

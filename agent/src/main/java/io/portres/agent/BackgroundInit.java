@@ -228,6 +228,9 @@ final class BackgroundInit implements Runnable {
                     "r", null, "audit", null, "audited", null).toJson();
             new io.portres.agent.backend.BindAttempt().reset(0, null, null, null, 0, null, false);
             bridge.getMethod("warmUp").invoke(null); // the bridge's handles on the dispatcher, and their invokers
+            for (String note : transformer.notes()) {
+                log.warn(note);
+            }
             for (String f : transformer.failures()) {
                 log.warn("could not instrument " + f + "; binds through it are not seen");
             }

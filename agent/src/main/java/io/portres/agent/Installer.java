@@ -196,6 +196,7 @@ public final class Installer {
                 }
                 if (transformer != null) {
                     retransformed = retransformLoaded(inst, transformer);
+                    prepare(bridge);
                 }
             } catch (Throwable t) {
                 failure = t;
@@ -204,13 +205,6 @@ public final class Installer {
             }
             if (failure != null) {
                 return;
-            }
-            try {
-                // loads sun.nio.ch.Net (rewritten now) and builds the bridge's handle on its native bind
-                bridge.getMethod("prepare").invoke(null);
-                Class.forName("sun.net.NetHooks", false, null);
-            } catch (Throwable ignored) {
-                // only a head start: the bridge builds its handle, and the JDK loads these, at the first bind
             }
             try {
                 handedOver.await();
@@ -227,6 +221,21 @@ public final class Installer {
             new BackgroundInit((Policy) state[0], (Backends.Choice) state[1], (AgentLog) state[2],
                     (EventLog) state[3], this, (AgentOptions) state[4], (Boolean) state[5],
                     (CopyOnWriteArrayList<ReservationBackend>) state[6]).run();
+        }
+
+        /**
+         * Loads {@code sun.nio.ch.Net} and {@code sun.net.NetHooks} (rewritten now: the first edit loads and links the
+         * bytecode library, a few milliseconds of cold code) and builds the bridge's handle on the native bind. Done
+         * before premain returns, so that it overlaps premain's reading of the policy rather than delaying the
+         * application's first bind.
+         */
+        private static void prepare(Class<?> bridge) {
+            try {
+                bridge.getMethod("prepare").invoke(null);
+                Class.forName("sun.net.NetHooks", false, null);
+            } catch (Throwable ignored) {
+                // only a head start: the bridge builds its handle, and the JDK loads these, at the first bind
+            }
         }
 
         /** Waits until the JDK side is connected (or failed); false if it took unreasonably long. */

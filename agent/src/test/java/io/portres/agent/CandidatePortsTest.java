@@ -75,5 +75,6 @@ class CandidatePortsTest {
         assertThat(HookPoint.classesInUse(17, plain, false)).contains("java.net.AbstractPlainSocketImpl",
                 "java.net.AbstractPlainDatagramSocketImpl");
         assertThat(HookPoint.classesInUse(21, plain, false)).containsExactly("sun.nio.ch.Net", "sun.net.NetHooks");
+        assertThat(HookPoint.classesInUse(26, plain, false)).as("NetHooks is gone on 26").containsExactly("sun.nio.ch.Net");
     }
 }

@@ -66,9 +66,16 @@ class PackagingIT {
             }
             assertThat(stray).as("entries outside io/portres and META-INF").isEmpty();
             assertThat(notJava8).as("classes that JDK 8 cannot load").isEmpty();
-            assertThat(jar.stream().filter(e -> e.getName().contains("bytebuddy") || e.getName().contains("/asm/")))
-                    .as("no bytecode library: the hook's class-file patcher is the agent's own").isEmpty();
-            assertThat(jar.getEntry("io/portres/agent/hook/ClassFilePatcher.class")).isNotNull();
+            assertThat(jar.getEntry("io/portres/shaded/bytebuddy/jar/asm/ClassReader.class"))
+                    .as("Byte Buddy's ASM, relocated").isNotNull();
+            assertThat(jar.getEntry("io/portres/shaded/bytebuddy/utility/OpenedClassReader.class")).isNotNull();
+            assertThat(jar.stream().filter(e -> e.getName().startsWith("io/portres/shaded/bytebuddy/")
+                    && e.getName().endsWith(".class") && !e.getName().startsWith("io/portres/shaded/bytebuddy/jar/asm/"))
+                    .count()).as("only the reader and class-file versions of Byte Buddy besides its ASM").isLessThan(20);
+            assertThat(jar.getEntry("io/portres/shaded/bytebuddy/agent/builder/AgentBuilder.class")).isNull();
+            assertThat(jar.getEntry("META-INF/portres/bridge/sun/nio/ch/PortresBridge.class"))
+                    .as("the bridge module, out of every class loader's sight").isNotNull();
+            assertThat(jar.getEntry("META-INF/portres/bridge/sun/nio/ch/PortresNativeAccess.class")).isNotNull();
             assertThat(jar.stream().filter(e -> e.getName().startsWith("io/portres/") && e.getName().endsWith(".class")
                     && e.getMethod() != java.util.zip.ZipEntry.STORED))
                     .as("the agent's classes are stored uncompressed (start-up: no inflating in premain)").isEmpty();

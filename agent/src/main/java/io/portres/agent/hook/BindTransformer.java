@@ -1,5 +1,13 @@
 package io.portres.agent.hook;
 
+import net.bytebuddy.ClassFileVersion;
+import net.bytebuddy.jar.asm.ClassReader;
+import net.bytebuddy.jar.asm.ClassVisitor;
+import net.bytebuddy.jar.asm.ClassWriter;
+import net.bytebuddy.jar.asm.MethodVisitor;
+import net.bytebuddy.jar.asm.Opcodes;
+import net.bytebuddy.utility.OpenedClassReader;
+
 import java.lang.instrument.ClassFileTransformer;
 import java.security.ProtectionDomain;
 import java.util.ArrayList;
@@ -12,19 +20,33 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A raw {@link ClassFileTransformer}: it rewrites only the few JDK classes of {@link HookPoint}, with
- * {@link ClassFilePatcher}, and returns {@code null} (no change) for everything else after one map look-up. Byte
- * Buddy's {@code AgentBuilder} would cost 400-800 ms of start-up, ASM about 14 ms at the first bind; this costs
- * about 1 ms.
+ * A raw {@link ClassFileTransformer}: it rewrites only the few JDK classes of {@link HookPoint} and returns
+ * {@code null} (no change) for everything else after one map look-up.
+ *
+ * <p>The edit is made with the ASM that Byte Buddy bundles ({@code net.bytebuddy.jar.asm}, relocated into the agent
+ * jar), with Byte Buddy's {@link OpenedClassReader} for class files newer than that ASM knows: Byte Buddy's {@code AgentBuilder} costs 400-800 ms of
+ * start-up, its bundled ASM a few milliseconds (docs/how-it-works.md, BENCHMARKS.md). The writer is built on the
+ * reader, so every method but the hooked ones is copied byte for byte; the hooked ones get {@code COMPUTE_MAXS}
+ * (their edits add no branch, so the method's own stack map frames stay valid and none is computed: computing frames
+ * would load classes from inside a transformer of {@code java.base}).
+ *
+ * <p>A class file newer than the bundled ASM knows (a JDK released after this Byte Buddy) is read in Byte Buddy's
+ * experimental mode (its version is lowered for the parse only, the written class keeps its own), and this is
+ * reported as a note: the edits touch one call or a method's entry, and ASM still refuses any instruction or
+ * structure it does not know (then the class stays unchanged, with a warning).
  *
  * <p>A transformer must never throw (the JVM would silently load the class unchanged anyway) and must not log
- * while a class is being defined: failures are collected and reported later by the installer.
+ * while a class is being defined: failures and notes are collected and reported later by the installer.
  */
 public final class BindTransformer implements ClassFileTransformer {
+
+    /** A compile-time constant (OpenedClassReader.ASM_API is not: reading it would load Byte Buddy's reader). */
+    static final int ASM_API = Opcodes.ASM9;
 
     private final Map<String, List<HookPoint>> pointsByOwner = new HashMap<String, List<HookPoint>>();
     private final List<String> instrumented = Collections.synchronizedList(new ArrayList<String>());
     private final List<String> failures = Collections.synchronizedList(new ArrayList<String>());
+    private final List<String> notes = Collections.synchronizedList(new ArrayList<String>());
 
     public BindTransformer(Set<HookPoint> points) {
         for (HookPoint p : points) {
@@ -52,14 +74,21 @@ public final class BindTransformer implements ClassFileTransformer {
 
     /** "owner.method" of every method instrumented so far. */
     public List<String> instrumented() {
-        synchronized (instrumented) {
-            return new ArrayList<String>(instrumented);
-        }
+        return copy(instrumented);
     }
 
     public List<String> failures() {
-        synchronized (failures) {
-            return new ArrayList<String>(failures);
+        return copy(failures);
+    }
+
+    /** What was done knowingly but deserves a line in the log (a class file newer than the bundled ASM). */
+    public List<String> notes() {
+        return copy(notes);
+    }
+
+    private static List<String> copy(List<String> list) {
+        synchronized (list) {
+            return new ArrayList<String>(list);
         }
     }
 
@@ -81,34 +110,57 @@ public final class BindTransformer implements ClassFileTransformer {
         }
     }
 
-    byte[] instrument(byte[] classfile, List<HookPoint> points) throws java.io.IOException {
-        ClassFilePatcher cls = ClassFilePatcher.read(classfile);
-        List<HookPoint> applicable = new ArrayList<HookPoint>(points.size());
+    byte[] instrument(byte[] classfile, List<HookPoint> points) {
+        ClassReader reader = read(classfile, points.get(0).owner);
+        ClassShape shape = ClassShape.of(reader);
+        final Map<String, HookPoint> applicable = new HashMap<String, HookPoint>();
         for (HookPoint p : points) {
-            if (appliesTo(cls, p)) {
-                applicable.add(p);
+            if (p.appliesTo(shape)) {
+                applicable.put(p.method + p.descriptor, p);
             }
         }
         if (applicable.isEmpty()) {
             return null;
         }
-        return cls.patch(applicable, instrumented);
+        final ClassShape cls = shape;
+        final List<String> done = new ArrayList<String>(applicable.size());
+        ClassWriter writer = new ClassWriter(reader, ClassWriter.COMPUTE_MAXS);
+        reader.accept(new ClassVisitor(ASM_API, writer) {
+            @Override
+            public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
+                                             String[] exceptions) {
+                MethodVisitor mv = super.visitMethod(access, name, descriptor, signature, exceptions);
+                HookPoint p = applicable.get(name + descriptor);
+                if (p == null) {
+                    return mv; // the writer itself: ASM copies the method's bytes unchanged
+                }
+                done.add(p.className() + "." + p.method);
+                return p.edit(mv, cls);
+            }
+        }, 0);
+        byte[] out = writer.toByteArray();
+        instrumented.addAll(done);
+        return out;
     }
 
-    static boolean appliesTo(ClassFilePatcher cls, HookPoint p) throws java.io.IOException {
-        if (!cls.hasMethod(p.method, p.descriptor)) {
-            return false;
-        }
-        switch (p) {
-            case UDP_SEND:
-                // JDK 11+ send() binds explicitly through beginWrite -> bindInternal -> Net.bind.
-                return !cls.hasMethodStartingWith("beginWrite", "(") && cls.fieldDescriptor("localAddress") != null;
-            case UDP_CONNECT:
-                // JDK 17+ connect(SocketAddress) delegates to connect(SocketAddress, boolean), which binds.
-                return !cls.hasMethodStartingWith("connect", "(Ljava/net/SocketAddress;Z)")
-                        && cls.fieldDescriptor("localAddress") != null;
-            default:
-                return cls.majorVersion() >= p.minClassFileVersion;
+    /**
+     * ASM's reader for a class file it knows (the JDK's own classes, every JDK this Byte Buddy knows); else Byte
+     * Buddy's, deliberately experimental, on a copy (the experimental read lowers the version in the array while it
+     * parses), with a note. {@link ClassFileVersion} is consulted only then: loading it and its version locator costs
+     * start-up that the common case need not pay.
+     */
+    private ClassReader read(byte[] classfile, String owner) {
+        try {
+            return new ClassReader(classfile);
+        } catch (IllegalArgumentException unsupportedVersion) {
+            ClassFileVersion version = ClassFileVersion.ofClassFile(classfile);
+            ClassFileVersion latest = ClassFileVersion.latest();
+            if (!version.isGreaterThan(latest)) {
+                throw unsupportedVersion;
+            }
+            notes.add(owner.replace('/', '.') + ": class file of Java " + version.getJavaVersion()
+                    + ", newer than the bundled ASM knows (Java " + latest.getJavaVersion() + "); read experimentally");
+            return OpenedClassReader.of(classfile.clone(), true);
         }
     }
 }

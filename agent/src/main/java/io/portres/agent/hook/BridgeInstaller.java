@@ -7,21 +7,24 @@ import java.io.InputStream;
 import java.lang.instrument.Instrumentation;
 
 /**
- * Defines {@link BindBridge} inside {@code java.base} as {@code sun.nio.ch.PortresBridge}, in the bootstrap loader.
+ * Defines the bridge module's classes ({@code bridge/}: {@code sun.nio.ch.PortresBridge}, and on demand
+ * {@code sun.nio.ch.PortresNativeAccess}) inside {@code java.base}, in the bootstrap loader. The agent jar carries
+ * them as resources under {@value #BRIDGE_RESOURCES}, where no class loader looks for classes.
  *
  * <p>Why not a bootstrap class-path append: on JDK 17 it prints "Sharing is only supported for boot loader classes
  * because bootstrap classpath has been appended" and turns off class sharing for the application. Defining one
  * class into an existing boot package has neither effect (JaCoCo does the same for {@code java.lang.$JaCoCo}).
  *
  * <p>JDK 9+: {@code sun.nio.ch} is opened to the agent's own (unnamed) module only, with
- * {@link Instrumentation#redefineModule}; the application's modules see no change. Then
+ * {@link Instrumentation#redefineModule}; then
  * {@code MethodHandles.privateLookupIn(<a sun.nio.ch class>).defineClass(bytes)}. JDK 8: {@code Unsafe.defineClass}
  * with a null loader. {@link JavaBase} holds both (a multi-release class).
  */
 public final class BridgeInstaller {
 
     public static final String BRIDGE_CLASS = "sun.nio.ch.PortresBridge";
-    private static final String SOURCE_INTERNAL = "io/portres/agent/hook/BindBridge";
+    /** Where the agent jar keeps the bridge module's class files. */
+    static final String BRIDGE_RESOURCES = "META-INF/portres/bridge/";
 
     private BridgeInstaller() {
     }
@@ -41,41 +44,35 @@ public final class BridgeInstaller {
      */
     public static Class<?> install(Instrumentation inst) throws Exception {
         JavaBase.openToAgent(inst);
-        return defineInJavaBase(renamedBridge(), BRIDGE_CLASS);
+        return defineInJavaBase(BRIDGE_CLASS);
     }
 
     /**
-     * Defines the agent class {@code sourceInternal} (no nested classes, JDK types only) renamed to
-     * {@code targetName}, a class of {@code sun.nio.ch}, in {@code java.base}; returns the existing class if it was
-     * defined already. JDK 9+ only after {@link #install} opened {@code sun.nio.ch} to the agent.
+     * Defines the bridge module's class {@code name} (a class of {@code sun.nio.ch}) in {@code java.base}; returns the
+     * existing class if it was defined already. JDK 9+ only after {@link #install} opened {@code sun.nio.ch} to the
+     * agent.
      */
-    public static Class<?> defineRenamed(String sourceInternal, String targetName) throws Exception {
+    public static Class<?> defineInJavaBase(String name) throws Exception {
         try {
-            return Class.forName(targetName, false, null);
+            return Class.forName(name, false, null);
         } catch (ClassNotFoundException notYet) {
             // define it below
         }
-        byte[] bytes = ClassRenamer.rename(readResource(sourceInternal + ".class"), sourceInternal,
-                targetName.replace('.', '/'));
         try {
-            return defineInJavaBase(bytes, targetName);
+            return JavaBase.define(bridgeClassFile(name), name);
         } catch (LinkageError definedMeanwhileByAnotherThread) {
-            return Class.forName(targetName, false, null);
+            return Class.forName(name, false, null);
         } catch (java.lang.reflect.InvocationTargetException e) { // JDK 8: through Unsafe, reflectively
             if (e.getCause() instanceof LinkageError) {
-                return Class.forName(targetName, false, null);
+                return Class.forName(name, false, null);
             }
             throw e;
         }
     }
 
-    private static Class<?> defineInJavaBase(byte[] bytes, String name) throws Exception {
-        return JavaBase.define(bytes, name);
-    }
-
-    static byte[] renamedBridge() throws IOException {
-        return ClassRenamer.rename(readResource(SOURCE_INTERNAL + ".class"), SOURCE_INTERNAL,
-                BRIDGE_CLASS.replace('.', '/'));
+    /** The class file of one of the bridge module's classes, as the agent jar carries it. */
+    static byte[] bridgeClassFile(String name) throws IOException {
+        return readResource(BRIDGE_RESOURCES + name.replace('.', '/') + ".class");
     }
 
     /**

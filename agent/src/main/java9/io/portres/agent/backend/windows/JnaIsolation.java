@@ -25,7 +25,7 @@ import java.util.stream.Stream;
  *
  * <p>JNA and the bindings form one automatic module, {@code io.portres.jna}, in a module layer of the agent's own
  * whose classes are read straight from the agent jar ({@link JnaArchive}): an application's own JNA is never seen,
- * and on JDK 22+ that named module alone gets native access (through {@link NativeAccessHelper}, defined in
+ * and on JDK 22+ that named module alone gets native access (through {@code sun.nio.ch.PortresNativeAccess}, defined in
  * {@code java.base}), so JDK 24+ prints no "restricted method" warning when JNA loads its native library. The
  * application's native-access settings, and those of every unnamed module, stay as they were.
  */
@@ -85,11 +85,11 @@ final class JnaIsolation {
     }
 
     /**
-     * {@link NativeAccessHelper} renamed into {@code sun.nio.ch} and defined in {@code java.base}, as the bridge is:
+     * The bridge module's {@code sun.nio.ch.PortresNativeAccess}, defined in {@code java.base} as the bridge is:
      * {@code BridgeInstaller} opened {@code sun.nio.ch} to the agent's module at start-up.
      */
     private static Class<?> helper() throws Exception {
-        return BridgeInstaller.defineRenamed(NativeAccessHelper.class.getName().replace('.', '/'), HELPER);
+        return BridgeInstaller.defineInJavaBase(HELPER);
     }
 
     /** Reads the module's classes and resources from the agent jar. */

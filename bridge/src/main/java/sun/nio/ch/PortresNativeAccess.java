@@ -1,18 +1,17 @@
-package io.portres.agent.backend.windows;
+package sun.nio.ch;
 
 import java.lang.reflect.Method;
 
 /**
- * Never used under this name. On JDK 22+ the Windows backend renames this class to
- * {@code sun.nio.ch.PortresNativeAccess} and defines it in {@code java.base} (as the bridge is defined), where it may
+ * On JDK 22+ the Windows backend defines this class in {@code java.base} (as the bridge is defined), where it may
  * call the JDK-internal {@code Module.implAddEnableNativeAccess()}: that gives the agent's JNA module native access,
  * so that JNA loading its native library prints no "restricted method" warning on JDK 24+, without
  * {@code --enable-native-access} and without touching the application's own modules (the unnamed ones included).
  * ({@code ModuleLayer.Controller.enableNativeAccess} would do the same but is itself a restricted method, and warns.)
  */
-public final class NativeAccessHelper {
+public final class PortresNativeAccess {
 
-    private NativeAccessHelper() {
+    private PortresNativeAccess() {
     }
 
     /** Enables native access for {@code module}, a named {@code java.lang.Module}. */

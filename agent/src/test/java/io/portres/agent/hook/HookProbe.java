@@ -1,15 +1,14 @@
 package io.portres.agent.hook;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
-/** Test access to the package-private patcher and hook points, for tests outside this package. */
-public final class PatcherProbe {
+/** Test access to the package-private transformer and hook points, for tests outside this package. */
+public final class HookProbe {
 
-    private PatcherProbe() {
+    private HookProbe() {
     }
 
     /** Internal names of every class a hook point changes. */
@@ -21,8 +20,8 @@ public final class PatcherProbe {
         return out;
     }
 
-    /** What the agent's transformer returns for this class (null: unchanged). */
-    public static byte[] instrument(byte[] classfile, String owner, List<String> instrumented) throws IOException {
+    /** What the agent's transformer returns for this class (null: unchanged); notes and failures are added. */
+    public static byte[] instrument(byte[] classfile, String owner, List<String> instrumented, List<String> notes) {
         List<HookPoint> points = new ArrayList<HookPoint>();
         for (HookPoint p : HookPoint.values()) {
             if (p.owner.equals(owner)) {
@@ -30,26 +29,27 @@ public final class PatcherProbe {
             }
         }
         BindTransformer t = new BindTransformer(java.util.EnumSet.copyOf(points));
-        byte[] out = t.instrument(classfile, points);
+        byte[] out = t.transform(null, owner, null, null, classfile);
         instrumented.addAll(t.instrumented());
+        notes.addAll(t.notes());
+        notes.addAll(t.failures());
         return out;
     }
 
     public static boolean isHooked(String owner, String method, String descriptor) {
-        for (HookPoint p : HookPoint.values()) {
-            if (p.owner.equals(owner) && p.method.equals(method) && p.descriptor.equals(descriptor)) {
-                return true;
-            }
-        }
-        return false;
+        return point(owner, method, descriptor) != null;
     }
 
     /** "owner.name+descriptor" of the native bind call the hook replaces in this method, or null. */
     public static String nativeCall(String owner, String method, String descriptor) {
+        HookPoint p = point(owner, method, descriptor);
+        return p == null ? null : p.nativeCall();
+    }
+
+    private static HookPoint point(String owner, String method, String descriptor) {
         for (HookPoint p : HookPoint.values()) {
             if (p.owner.equals(owner) && p.method.equals(method) && p.descriptor.equals(descriptor)) {
-                HookMethods.CallReplacement r = HookMethods.callReplacement(p);
-                return r == null ? null : owner + "." + r.name + r.descriptor;
+                return p;
             }
         }
         return null;
