@@ -12,4 +12,6 @@ if ! command -v gcc >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1; then
     || echo "WARNING: could not install gcc/make; the simulator-backed Windows tests will fail" >&2
 fi
 bash scripts/jdks.sh || echo "WARNING: scripts/jdks.sh failed; the tests will say which JDKs are missing" >&2
+# The Windows JVM under Wine for WindowsJvmIT (installs wine64 and mingw-w64 when it can; says loudly when not).
+bash scripts/windows-jvm.sh || echo "WARNING: scripts/windows-jvm.sh failed; WindowsJvmIT will be skipped" >&2
 mvn -B verify "$@"
