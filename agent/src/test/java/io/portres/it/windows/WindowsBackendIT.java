@@ -75,11 +75,11 @@ class WindowsBackendIT {
 
     /** Runs winsimctl (an elevated administrator) and returns its standard output, trimmed. */
     String winsimctl(String... args) throws Exception {
-        return winsimctl(store(), args);
+        return winsimctlOn(store(), args);
     }
 
     /** winsimctl on the store file {@code store} (also WindowsJvmIT's: the shim reads the same file). */
-    static String winsimctl(String store, String... args) throws Exception {
+    static String winsimctlOn(String store, String... args) throws Exception {
         List<String> cmd = new ArrayList<String>();
         cmd.add(CTL.getPath());
         cmd.addAll(Arrays.asList(args));
