@@ -21,4 +21,6 @@ if ! locale -a 2>/dev/null | grep -qi '^de_DE\.utf-\?8$'; then
     || echo "WARNING: could not generate de_DE.UTF-8; LinuxBackendIT's locale test will fail" >&2
 fi
 bash scripts/jdks.sh || echo "WARNING: scripts/jdks.sh failed; the tests will say which JDKs are missing" >&2
+# The Windows JVM under Wine for WindowsJvmIT (installs wine64 and mingw-w64 when it can; says loudly when not).
+bash scripts/windows-jvm.sh || echo "WARNING: scripts/windows-jvm.sh failed; WindowsJvmIT will be skipped" >&2
 mvn -B verify "$@"

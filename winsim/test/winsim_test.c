@@ -300,6 +300,54 @@ static void test_associated_specific_port(void) {
     delete_tcp(23120, 3);
 }
 
+/* The assumptions of rules.c, each plausible answer: the exhaustion error, a specific port outside the block, and
+ * an association after bind. */
+static void test_switchable_assumptions(void) {
+    static const struct { const char *value; int err; } exhausted[] = {
+        {"addrinuse", EADDRINUSE}, {"nobufs", ENOBUFS}, {"acces", EACCES}};
+    uint64_t t = create_tcp(23150, 1);
+    for (unsigned i = 0; i < sizeof exhausted / sizeof *exhausted; i++) {
+        setenv("WINSIM_EXHAUSTED", exhausted[i].value, 1);
+        int a = tcp_socket(), b = tcp_socket();
+        as_admin(1);
+        EQ(associate(a, t), 0);
+        EQ(associate(b, t), 0);
+        as_admin(0);
+        EQ(bind_port(a, 0), 0);
+        EQ(listen(a, 1), 0);
+        EQ(bind_port(b, 0), -1);
+        EQ(errno, exhausted[i].err);
+        close(a);
+        close(b);
+    }
+    unsetenv("WINSIM_EXHAUSTED");
+    static const struct { const char *value; int err; } outside[] = {
+        {"addrnotavail", EADDRNOTAVAIL}, {"acces", EACCES}, {"allow", 0}};
+    for (unsigned i = 0; i < sizeof outside / sizeof *outside; i++) {
+        setenv("WINSIM_OUTSIDE", outside[i].value, 1);
+        int s = tcp_socket();
+        as_admin(1);
+        EQ(associate(s, t), 0);
+        as_admin(0);
+        EQ(bind_port(s, 23160), outside[i].err == 0 ? 0 : -1);
+        if (outside[i].err != 0) {
+            EQ(errno, outside[i].err);
+        }
+        close(s);
+    }
+    unsetenv("WINSIM_OUTSIDE");
+    setenv("WINSIM_ASSOC_AFTER_BIND", "ignore", 1);
+    int late = tcp_socket();
+    EQ(bind_port(late, 0), 0);
+    as_admin(1);
+    EQ(associate(late, t), 0); /* accepted and without effect: the socket keeps its port */
+    as_admin(0);
+    CHECK(local_port(late) != 23150);
+    close(late);
+    unsetenv("WINSIM_ASSOC_AFTER_BIND");
+    delete_tcp(23150, 1);
+}
+
 static void test_strict_mode(void) {
     uint64_t t = create_tcp(23130, 3);
     int plain = tcp_socket();
@@ -387,6 +435,18 @@ static void test_runtime_tokens_belong_to_their_process(void) {
     int status = -1;
     waitpid(child, &status, 0);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* another process's explicit bind into the runtime reservation: WSAEACCES (KB 3039044, field reports); this
+     * process's own unassociated bind there is allowed */
+    child = fork();
+    if (child == 0) {
+        int s = tcp_socket();
+        _exit(bind_port(s, 23181) == -1 && errno == EACCES ? 0 : 1);
+    }
+    waitpid(child, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    int own = tcp_socket();
+    EQ(bind_port(own, 23181), 0);
+    close(own);
     close(control);
     /* a process that exits without releasing leaves nothing behind */
     child = fork();
@@ -488,6 +548,7 @@ int main(void) {
     RUN(test_wildcard_bind_takes_ports_of_the_block_until_it_is_full);
     RUN(test_unassociated_wildcard_bind_is_untouched);
     RUN(test_associated_specific_port);
+    RUN(test_switchable_assumptions);
     RUN(test_strict_mode);
     RUN(test_runtime_reservation_without_elevation);
     RUN(test_runtime_any_block);

@@ -73,13 +73,20 @@ public final class PolicyMatcher {
         return implicitRules.length > 0;
     }
 
-    /** The first rule that matches an explicit bind, or null. */
+    /** The first rule that matches an explicit bind, or null; never the JDK's own pipes ({@link JdkPlumbing}). */
     public Rule match(Protocol protocol, InetAddress address, int port, Frames frames) {
-        return first(table(protocol).candidates(port), address, frames);
+        Rule[] candidates = table(protocol).candidates(port);
+        if (candidates.length > 0 && protocol == Protocol.TCP && JdkPlumbing.isPipe(address, port)) {
+            return null;
+        }
+        return first(candidates, address, frames);
     }
 
     /** The first {@code implicit: true} rule that matches an unbound TCP socket about to connect, or null. */
     public Rule matchImplicit(Frames frames) {
+        if (implicitRules.length == 0 || JdkPlumbing.pipeOnStack()) {
+            return null; // the pipe's client end connects unbound too
+        }
         return first(implicitRules, null, frames);
     }
 

@@ -13,6 +13,11 @@ public final class Jdk {
         this.home = home;
     }
 
+    /** A JDK outside the matrix, e.g. the Windows JVM under Wine (io.portres.it.windows.WindowsJvmIT). */
+    public static Jdk of(int feature, String java) {
+        return new Jdk(feature, java, null);
+    }
+
     @Override
     public String toString() {
         return "JDK " + feature;

@@ -75,11 +75,16 @@ class WindowsBackendIT {
 
     /** Runs winsimctl (an elevated administrator) and returns its standard output, trimmed. */
     String winsimctl(String... args) throws Exception {
+        return winsimctlOn(store(), args);
+    }
+
+    /** winsimctl on the store file {@code store} (also WindowsJvmIT's: the shim reads the same file). */
+    static String winsimctlOn(String store, String... args) throws Exception {
         List<String> cmd = new ArrayList<String>();
         cmd.add(CTL.getPath());
         cmd.addAll(Arrays.asList(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().put("WINSIM_STORE", store());
+        pb.environment().put("WINSIM_STORE", store);
         pb.environment().remove("LD_PRELOAD");
         Process p = pb.start();
         String out = AppOutput.readAll(p.getInputStream());

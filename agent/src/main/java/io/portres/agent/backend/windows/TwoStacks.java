@@ -16,18 +16,44 @@ final class TwoStacks {
     }
 
     /**
+     * The local port a two-stack impl recorded after its bind ({@code localPort}/{@code localport}), or -1 (not a
+     * two-stack impl, or unreadable).
+     */
+    static int boundPort(Object legacyImpl) {
+        if (!isTwoStacks(legacyImpl)) {
+            return -1;
+        }
+        for (Class<?> k = legacyImpl.getClass(); k != null; k = k.getSuperclass()) {
+            for (String name : new String[] {"localPort", "localport"}) {
+                try {
+                    Field f = k.getDeclaredField(name);
+                    f.setAccessible(true);
+                    return f.getInt(legacyImpl);
+                } catch (NoSuchFieldException notHere) {
+                    // the other name, or the superclass
+                } catch (Exception | LinkageError inaccessible) {
+                    return -1;
+                }
+            }
+        }
+        return -1;
+    }
+
+    private static boolean isTwoStacks(Object impl) {
+        String n = impl == null ? "" : impl.getClass().getName();
+        return n.endsWith("TwoStacksPlainSocketImpl") || n.endsWith("TwoStacksPlainDatagramSocketImpl");
+    }
+
+    /**
      * {@code fd1} of a two-stack impl when it holds a socket, else null (not a two-stack impl, or IPv4 only).
      * Throws IllegalStateException when the field cannot be read.
      */
     static FileDescriptor secondSocket(Object legacyImpl) {
-        if (legacyImpl == null) {
+        if (!isTwoStacks(legacyImpl)) {
             return null;
         }
         Class<?> c = legacyImpl.getClass();
         String n = c.getName();
-        if (!n.endsWith("TwoStacksPlainSocketImpl") && !n.endsWith("TwoStacksPlainDatagramSocketImpl")) {
-            return null;
-        }
         for (Class<?> k = c; k != null; k = k.getSuperclass()) {
             try {
                 Field f = k.getDeclaredField("fd1");

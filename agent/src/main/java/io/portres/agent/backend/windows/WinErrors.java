@@ -153,6 +153,24 @@ public final class WinErrors {
         }
     }
 
+    /**
+     * A message as one line: Windows' texts (FormatMessage, which JNA's errors carry) end with CRLF, which would make
+     * a blank log line.
+     */
+    public static String oneLine(String message) {
+        return message == null ? "" : message.trim().replaceAll("\\s*[\\r\\n]+\\s*", " ");
+    }
+
+    /**
+     * A reservation function this Windows does not have (JNA's UnsatisfiedLinkError, "Procedure not found"): Wine,
+     * or a Windows before Vista / Server 2008.
+     */
+    public static String functionMissing(Reservation r, String jnaMessage) {
+        return "port reservations are not supported here: iphlpapi has no " + function("Lookup",
+                r.protocol()) + " (" + oneLine(jnaMessage) + "); they need Windows Vista / Server 2008 or later (Wine"
+                + " has none): run on Windows, or use kind: runtime";
+    }
+
     /** Why {@code SIO_ACQUIRE_PORT_RESERVATION} gave no runtime reservation. */
     public static String acquireFailed(Reservation r, int code) {
         String what = r.startPort() == 0 ? "any free block of " + r.count() + " " + r.protocol().id() + " ports"
@@ -162,6 +180,11 @@ public final class WinErrors {
                     + " SIO_ACQUIRE_PORT_RESERVATION): it overlaps another reservation (persistent ones, or the"
                     + " blocks Hyper-V, WinNAT, WSL or Docker take) or a port in it is in use; see " + netshShow(r.protocol())
                     + ", and choose another startPort, or leave startPort out to take any free block";
+        }
+        if (code == WSAEOPNOTSUPP) {
+            return "port reservations are not supported here: SIO_ACQUIRE_PORT_RESERVATION failed with " + name(code)
+                    + " for " + what + "; they need Windows Vista / Server 2008 or later (Wine has none): run on"
+                    + " Windows";
         }
         return "cannot acquire a runtime reservation of " + what + ": SIO_ACQUIRE_PORT_RESERVATION failed with "
                 + name(code);

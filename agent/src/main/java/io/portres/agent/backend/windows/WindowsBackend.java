@@ -66,6 +66,8 @@ public final class WindowsBackend implements ReservationBackend {
         final String errorKey;   // null when resolved
         final String error;
         final String block;      // the ports, for messages: "tcp 50000-50099"
+        int start;               // the block's first port, once resolved (runtime: the acquired one)
+        int count;
         Closeable control;       // runtime: the socket that holds the reservation
         long controlSocket = -1;
 
@@ -81,7 +83,10 @@ public final class WindowsBackend implements ReservationBackend {
         }
 
         static Resolved ok(Reservation r, long token, boolean literal, String how, String block) {
-            return new Resolved(r, token, literal, how, null, null, block);
+            Resolved res = new Resolved(r, token, literal, how, null, null, block);
+            res.start = r.startPort();
+            res.count = r.count();
+            return res;
         }
 
         static Resolved failed(Reservation r, String key, String error) {
@@ -185,10 +190,11 @@ public final class WindowsBackend implements ReservationBackend {
                     elevation = api.elevation();
                 }
             } catch (Throwable t) {
-                unavailable = "the Windows API could not be loaded through JNA (" + t + ")";
+                unavailable = "the Windows API could not be loaded through JNA (" + WinErrors.oneLine(String.valueOf(t))
+                        + ")";
             }
             for (Reservation r : policy.reservations()) {
-                m.put(r, unavailable != null ? Resolved.failed(r, "unavailable", unavailable) : resolve(r));
+                m.put(r, unavailable != null ? Resolved.failed(r, "unavailable", unavailable) : resolveOne(r));
             }
         } catch (Throwable bug) {
             unavailable = "start-up failed: " + bug;
@@ -202,6 +208,17 @@ public final class WindowsBackend implements ReservationBackend {
             ready.countDown();
         }
         selfCheck(policy, log, unavailable, (System.nanoTime() - t0) / 1000000L);
+    }
+
+    /** One reservation resolves, fails and is reported on its own: an error here never fails the others. */
+    private Resolved resolveOne(Reservation r) {
+        try {
+            return resolve(r);
+        } catch (UnsatisfiedLinkError missing) {
+            return Resolved.failed(r, "unsupported", WinErrors.functionMissing(r, missing.getMessage()));
+        } catch (Throwable t) {
+            return Resolved.failed(r, "unavailable", "resolving it failed: " + WinErrors.oneLine(String.valueOf(t)));
+        }
     }
 
     private Resolved resolve(Reservation r) {
@@ -251,6 +268,8 @@ public final class WindowsBackend implements ReservationBackend {
             String block = r.protocol().id() + " " + (count == 1 ? String.valueOf(start)
                     : start + "-" + (start + count - 1));
             Resolved res = Resolved.ok(r, out[2], false, "acquired " + block, block);
+            res.start = start;
+            res.count = count;
             res.control = channel;
             res.controlSocket = socket;
             return res;
@@ -360,13 +379,31 @@ public final class WindowsBackend implements ReservationBackend {
             java.io.IOException {
         try {
             nativeBind.bind(attempt.port());
-        } catch (BindException full) {
+        } catch (java.net.SocketException full) {
             String why = explainBindFailure(attempt, full);
             if (why == null) {
                 throw full;
             }
             throw new AssociationException("exhausted", why);
         }
+        checkTwoStacksPort(attempt);
+    }
+
+    /**
+     * A two-stack socket's native bind ({@code NET_BindV6}) binds the IPv4 socket, then the IPv6 one to the same
+     * port; when that fails on a port-0 request it retries with fresh, unassociated sockets, which can end outside
+     * the block. Such a socket is not associated: it fails like an association (onError applies).
+     */
+    private void checkTwoStacksPort(BindAttempt attempt) throws AssociationException {
+        Resolved res = resolved.get(attempt.reservation());
+        int port = TwoStacks.boundPort(attempt.context());
+        if (res == null || port <= 0 || res.start <= 0 || (port >= res.start && port < res.start + res.count)) {
+            return;
+        }
+        throw new AssociationException("outside", "the socket was bound to port " + port + ", outside " + res.block
+                + ": the JDK's two-stack bind (NET_BindV6) found the port taken on one of its two sockets and"
+                + " retried with new sockets that carry no association; free the block's ports on both IPv4 and"
+                + " IPv6, or use the dual-stack impl (leave -Djdk.net.usePlainDatagramSocketImpl off)");
     }
 
     private void associate(Resolved res, long socket, String which) throws AssociationException {
@@ -392,12 +429,26 @@ public final class WindowsBackend implements ReservationBackend {
     public String explainBindFailure(BindAttempt attempt, Throwable failure) {
         Map<Reservation, Resolved> m = resolved;
         Resolved res = m == null ? null : m.get(attempt.reservation());
-        if (!(failure instanceof BindException) || res == null || res.error != null
+        if (!exhaustion(failure) || res == null || res.error != null
                 || (attempt.port() != 0 && !attempt.implicit())) {
             return null;
         }
         return "the reservation is exhausted: no port of " + res.block + " is free (the bind after the association"
                 + " failed: " + failure.getMessage() + "); enlarge the block (count) or free ports";
+    }
+
+    /**
+     * Whether a failed bind of an associated socket says "no port left". Microsoft's page says only that the bind
+     * fails; the plausible answers are WSAEADDRINUSE and WSAEACCES (the JDK's BindException; NET_Bind rewrites
+     * some WSAEACCES) and WSAENOBUFS (what Windows answers when its ephemeral ports run out; the JDK's
+     * SocketException "No buffer space available").
+     */
+    static boolean exhaustion(Throwable failure) {
+        if (failure instanceof BindException) {
+            return true;
+        }
+        String m = failure instanceof java.net.SocketException ? failure.getMessage() : null;
+        return m != null && (m.contains("No buffer space") || m.contains("WSAENOBUFS") || m.contains("10055"));
     }
 
     /** Releases the runtime reservations and closes the sockets that held them. */

@@ -29,7 +29,7 @@ class WindowsBackendTest {
     Path dir;
 
     /** Records the calls; answers from its fields. */
-    static final class FakeApi implements WinApi {
+    static class FakeApi implements WinApi {
         final List<String> calls = new ArrayList<String>();
         int lookupResult = WinErrors.NO_ERROR;
         int createResult = WinErrors.NO_ERROR;
@@ -185,6 +185,29 @@ class WindowsBackendTest {
         String log = resolve(backend(api), policy("  a: { protocol: tcp, startPort: 50000, count: 10 }\n"));
         assertThat(log).contains("WARN", "matched binds will fail with WSAEACCES (run elevated, or use kind:"
                 + " runtime)");
+    }
+
+    @Test
+    void aMissingLookupFunctionFailsOnlyItsOwnReservationOnOneLine() throws Exception {
+        FakeApi api = new FakeApi() {
+            @Override
+            public int lookupPersistent(boolean udp, int startPort, int count, long[] t) {
+                // JNA's message on Windows/Wine: FormatMessage text, CRLF included
+                throw new UnsatisfiedLinkError("Error looking up function 'LookupPersistentTcpPortReservation':"
+                        + " Procedure not found.\r\n");
+            }
+        };
+        Policy p = policy("  a: { protocol: tcp, startPort: 50000, count: 10 }\n"
+                + "  b: { protocol: tcp, startPort: 50100, count: 10, token: \"0x0123456789ABCDEF\" }\n");
+        WindowsBackend b = backend(api);
+        String log = resolve(b, p);
+        assertThat(log).contains("reservation 'a' (tcp 50000-50009, persistent): port reservations are not supported"
+                + " here: iphlpapi has no LookupPersistentTcpPortReservation (Error looking up function"
+                + " 'LookupPersistentTcpPortReservation': Procedure not found.); they need Windows Vista",
+                "reservation 'b' (tcp 50100-50109, persistent): token 0x0123456789ABCDEF (literal token from the"
+                + " policy)").doesNotContain("\r", "\n\n");
+        assertThat(b.tokenOf(p.reservations().get(1))).isEqualTo("0x0123456789ABCDEF");
+        assertThat(b.tokenOf(p.reservations().get(0))).isNull();
     }
 
     @Test

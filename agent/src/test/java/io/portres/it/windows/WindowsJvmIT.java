@@ -1,0 +1,327 @@
+package io.portres.it.windows;
+
+import io.portres.it.apps.BindEveryApi;
+import io.portres.it.support.AppOutput;
+import io.portres.it.support.Events;
+import io.portres.it.support.ForkedJvm;
+import io.portres.it.support.Jdk;
+import io.portres.it.support.Policies;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.File;
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The unchanged agent on a real Windows JVM (Temurin 17 for windows-x64, with java.instrument) under Wine, built by
+ * {@code scripts/windows-jvm.sh}: the Windows JDK's own socket code ({@code NioSocketImpl} on Windows, the
+ * {@code WindowsAsynchronous*ChannelImpl}s, the legacy {@code PlainSocketImpl}s, {@code NET_WinBind}) and the
+ * production JNA path (ws2_32, iphlpapi, advapi32 loaded by name). Wine has no port reservations, so the shim
+ * {@code portres-winshim.dll} (winsim/src/shim.c, the same rules as the Linux simulator: winsim/src/rules.c) is
+ * loaded with {@code -agentpath:} and rewrites those DLLs' export tables in the process. Persistent reservations are
+ * made beforehand with {@code winsimctl} (the simulator's netsh, on the same store file); elevation is
+ * {@code WINSIM_ELEVATED}.
+ *
+ * <p>Where the Windows JVM cannot be built (no Wine, no mingw-w64, no network), the suite says so loudly and is
+ * skipped.
+ */
+@EnabledOnOs(OS.LINUX)
+class WindowsJvmIT {
+
+    static final File WINSIM = new File(System.getProperty("portres.winsim", "target/winsim")).getAbsoluteFile();
+    static final File SHIM = new File(WINSIM, "portres-winshim.dll");
+    static final int TCP_START = 26000;
+    static final int UDP_START = 27000;
+    static final String TCP_BLOCK = "{ protocol: tcp, startPort: 26000, count: 50 }";
+    static final String UDP_BLOCK = "{ protocol: udp, startPort: 27000, count: 50 }";
+
+    static Properties windowsJvm;
+    static Path bin;
+
+    @TempDir
+    Path dir;
+
+    static File propertiesFile() {
+        String explicit = System.getProperty("portres.windowsJvm");
+        if (explicit != null) {
+            return new File(explicit);
+        }
+        String cache = System.getenv("PORTRES_WINDOWS_JVM_CACHE");
+        return new File(cache != null ? cache : "../.cache/windows-jvm", "windows-jvm.properties");
+    }
+
+    @BeforeAll
+    static void windowsJvmUnderWine() throws Exception {
+        File props = propertiesFile();
+        String why = null;
+        Properties p = new Properties();
+        if (!props.isFile()) {
+            why = "no " + props + ": run scripts/windows-jvm.sh (scripts/test.sh does)";
+        } else {
+            try (InputStream in = new FileInputStream(props)) {
+                p.load(in);
+            }
+            if (p.getProperty("unavailable") != null) {
+                why = p.getProperty("unavailable");
+            } else if (!new File(p.getProperty("java", "")).isFile() || !new File(p.getProperty("wine", "")).canExecute()) {
+                why = props + " names no Windows JVM or no wine64";
+            }
+        }
+        if (why != null) {
+            System.err.println("=================================================================================\n"
+                    + "WINDOWS JVM UNDER WINE UNAVAILABLE: " + why + "\n"
+                    + "WindowsJvmIT (the Windows backend on a real Windows JVM) is SKIPPED.\n"
+                    + "=================================================================================");
+            Assumptions.abort("Windows JVM under Wine unavailable: " + why);
+        }
+        assertThat(SHIM).as("the build makes the shim when mingw-w64 is installed (winsim/Makefile)").isFile();
+        windowsJvm = p;
+        bin = Files.createTempDirectory("portres-wine");
+        Path java = bin.resolve("java");
+        Files.write(java, ("#!/bin/sh\nexec '" + p.getProperty("wine") + "' '" + p.getProperty("java") + "' \"$@\"\n")
+                .getBytes(StandardCharsets.UTF_8));
+        assertThat(java.toFile().setExecutable(true)).isTrue();
+        // One persistent wineserver, and Wine's own services started now with their output discarded: a service
+        // started by the first JVM would inherit that JVM's pipes and keep them open after it exits.
+        wine(p.getProperty("wine").replaceAll("wine64$", "wineserver"), "-p");
+        Process boot = wine(p.getProperty("wine"), "wineboot");
+        assertThat(boot.waitFor()).isZero();
+    }
+
+    static Process wine(String... cmd) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.to(new File("/dev/null")))
+                .redirectError(ProcessBuilder.Redirect.to(new File("/dev/null")));
+        pb.environment().put("WINEPREFIX", windowsJvmProperty("wineprefix"));
+        pb.environment().put("WINEDEBUG", "-all");
+        Process process = pb.start();
+        process.getOutputStream().close();
+        return process;
+    }
+
+    static String windowsJvmProperty(String key) {
+        return windowsJvm.getProperty(key);
+    }
+
+    @AfterAll
+    static void stopWine() throws Exception {
+        if (windowsJvm != null) {
+            wine(windowsJvm.getProperty("wine").replaceAll("wine64$", "wineserver"), "-k").waitFor();
+        }
+    }
+
+    /** A Windows JVM under Wine: the shim (unless {@code shim} is false), the agent on {@code policy}. */
+    ForkedJvm windows(boolean shim, boolean elevated, Path policy, String... extraEnv) {
+        ForkedJvm jvm = ForkedJvm.on(Jdk.of(17, bin.resolve("java").toString()));
+        if (shim) {
+            jvm.jvmArgs("-agentpath:" + SHIM.getPath() + "=quiet");
+        }
+        jvm.agent(policy + ",backend=windows").workDir(dir.toFile()).timeoutSeconds(240)
+                .env("WINEPREFIX", windowsJvmProperty("wineprefix"))
+                .env("WINEDEBUG", "-all")
+                .env("WINSIM_STORE", "Z:" + store().replace('/', '\\'))
+                .env("WINSIM_ELEVATED", elevated ? "1" : "0");
+        for (int i = 0; i + 1 < extraEnv.length; i += 2) {
+            jvm.env(extraEnv[i], extraEnv[i + 1]);
+        }
+        return jvm;
+    }
+
+    String store() {
+        return dir.resolve("winsim.store").toString();
+    }
+
+    /** winsimctl (an elevated administrator, on Linux) on the store the shim uses. */
+    String winsimctl(String... args) throws Exception {
+        return WindowsBackendIT.winsimctlOn(store(), args);
+    }
+
+    String log() throws IOException {
+        Path p = dir.resolve("portres.log");
+        return Files.exists(p) ? new String(Files.readAllBytes(p), StandardCharsets.UTF_8) : "";
+    }
+
+    List<Map<String, Object>> events() throws IOException {
+        return Events.read(dir.resolve("events.jsonl"));
+    }
+
+    Path policy(String onError, String tcp, String udp) throws IOException {
+        return Policies.write(dir, "policy.yaml", Policies.enforceEveryWildcard(onError, tcp, udp));
+    }
+
+    /** The same rules with a bare {@code port: 0} TCP rule: every class's wildcard binds, the JDK's included. */
+    Path barePolicy(String tcp, String udp) throws IOException {
+        String yaml = Policies.enforceEveryWildcard("fail", tcp, udp);
+        assertThat(yaml).contains(", class: \"io.portres.it.apps.**\"");
+        return Policies.write(dir, "policy.yaml", yaml.replace(", class: \"io.portres.it.apps.**\"", ""));
+    }
+
+    static void assertInBlocks(Map<String, Integer> ports, int tcp, int udp, int count, String context) {
+        for (Map.Entry<String, Integer> e : ports.entrySet()) {
+            boolean isUdp = e.getKey().startsWith("datagram") || e.getKey().startsWith("multicast");
+            int lo = isUdp ? udp : tcp;
+            assertThat(e.getValue()).as(e.getKey() + "\n" + context).isBetween(lo, lo + count - 1);
+        }
+    }
+
+    @Test
+    void everySocketApiOfTheWindowsJdkLandsInItsPersistentBlockImplicitBindsIncluded() throws Exception {
+        String tcpToken = winsimctl("create", "tcp", "" + TCP_START, "50");
+        String udpToken = winsimctl("create", "udp", "" + UDP_START, "50");
+        ForkedJvm.Result r = windows(true, true, policy("fail", TCP_BLOCK, UDP_BLOCK))
+                .main(BindEveryApi.class.getName(), "all").run();
+        assertThat(r.exitCode).as(r + log()).isZero();
+        Map<String, Integer> ports = AppOutput.ports(r.stdout);
+        assertThat(ports).as(r.toString()).hasSize(19); // implicit binds (connect of an unbound socket) included
+        assertInBlocks(ports, TCP_START, UDP_START, 50, r + log());
+        assertThat(events()).hasSize(19).allSatisfy(e -> assertThat(e)
+                .containsEntry("backend", "windows").containsEntry("outcome", "associated")
+                .containsEntry("token", "udp".equals(e.get("protocol")) ? udpToken : tcpToken));
+        assertThat(log()).contains("token " + tcpToken + " (looked up)", "the process is elevated",
+                "ws2_32, iphlpapi, advapi32 and kernel32 through JNA");
+    }
+
+    @Test
+    void theLegacySocketImplsAreAssociatedTooFd1Included() throws Exception {
+        winsimctl("create", "tcp", "" + TCP_START, "50");
+        winsimctl("create", "udp", "" + UDP_START, "50");
+        ForkedJvm.Result r = windows(true, true, policy("fail", TCP_BLOCK, UDP_BLOCK))
+                .jvmArgs("-Djdk.net.usePlainSocketImpl=true", "-Djdk.net.usePlainDatagramSocketImpl=true")
+                .main(BindEveryApi.class.getName(), "server-socket", "server-socket-bind", "socket-bind",
+                        "datagram-socket", "multicast-socket", "datagram-socket-send").run();
+        assertThat(r.exitCode).as(r + log()).isZero();
+        assertInBlocks(AppOutput.ports(r.stdout), TCP_START, UDP_START, 50, r + log());
+        assertThat(events()).hasSize(6).allSatisfy(e -> assertThat(e).containsEntry("outcome", "associated"));
+    }
+
+    @Test
+    void aRuntimeReservationNeedsNoElevation() throws Exception {
+        ForkedJvm.Result r = windows(true, false, policy("fail", "{ protocol: tcp, kind: runtime, count: 8 }",
+                "{ protocol: udp, kind: runtime, startPort: 27100, count: 4 }"))
+                .main(BindEveryApi.class.getName(), "server-socket", "server-socket-channel",
+                        "async-server-socket-channel", "datagram-socket", "datagram-channel").run();
+        assertThat(r.exitCode).as(r + log()).isZero();
+        assertThat(log()).contains("the process is not elevated", "(acquired udp 27100-27103)");
+        int tcp = Integer.parseInt(log().replaceAll("(?s).*\\(acquired tcp (\\d+)-\\d+\\).*", "$1"));
+        assertInBlocks(AppOutput.ports(r.stdout), tcp, 27100, 4, r + log());
+    }
+
+    @Test
+    void persistentReservationsCreatedLookedUpByASecondJvmAndAfterAReboot() throws Exception {
+        Path policy = policy("fail", "{ protocol: tcp, startPort: 26000, count: 50, create: true }", UDP_BLOCK);
+        ForkedJvm.Result first = windows(true, true, policy).main(BindEveryApi.class.getName(), "server-socket")
+                .run();
+        assertThat(first.exitCode).as(first + log()).isZero();
+        String created = winsimctl("lookup", "tcp", "" + TCP_START, "50");
+        assertThat(log()).contains("token " + created + " (created (create: true))");
+        ForkedJvm.Result second = windows(true, true, policy).main(BindEveryApi.class.getName(), "server-socket")
+                .run();
+        assertThat(second.exitCode).as(second + log()).isZero();
+        winsimctl("reboot");
+        String afterReboot = winsimctl("lookup", "tcp", "" + TCP_START, "50");
+        assertThat(afterReboot).isNotEqualTo(created);
+        ForkedJvm.Result third = windows(true, true, policy).main(BindEveryApi.class.getName(), "server-socket")
+                .run();
+        assertThat(third.exitCode).as(third + log()).isZero();
+        assertThat(events()).extracting(e -> e.get("token")).containsExactly(created, created, afterReboot);
+        for (ForkedJvm.Result r : Arrays.asList(first, second, third)) {
+            assertThat(AppOutput.ports(r.stdout).get("server-socket")).isBetween(TCP_START, TCP_START + 49);
+        }
+    }
+
+    @Test
+    void aStaleLiteralTokenIsRefusedWithWsaeinval() throws Exception {
+        winsimctl("create", "tcp", "" + TCP_START, "50");
+        ForkedJvm.Result r = windows(true, true, policy("fail",
+                "{ protocol: tcp, startPort: 26000, count: 50, token: \"0x0123456789ABCDEF\" }", UDP_BLOCK))
+                .main(BindEveryApi.class.getName(), "server-socket").run();
+        assertThat(r.exitCode).as(r.toString()).isEqualTo(3);
+        assertThat(r.stdout).contains("WSAEINVAL (10022)", "0x0123456789ABCDEF");
+        assertThat(events()).singleElement().satisfies(e -> assertThat(e).containsEntry("outcome", "failed"));
+    }
+
+    @Test
+    void aNonElevatedProcessCannotUseAPersistentReservation() throws Exception {
+        winsimctl("create", "tcp", "" + TCP_START, "50");
+        ForkedJvm.Result r = windows(true, false, policy("fail", TCP_BLOCK, UDP_BLOCK))
+                .main(BindEveryApi.class.getName(), "server-socket").run();
+        assertThat(r.exitCode).as(r.toString()).isEqualTo(3);
+        assertThat(r.stdout).contains("needs an elevated process", "WSAEACCES (10013)");
+    }
+
+    @ParameterizedTest(name = "exhaustion answered with {0}")
+    @ValueSource(strings = {"addrinuse", "nobufs", "acces"})
+    void aFullBlockIsReportedAsExhaustedWhateverWindowsAnswers(String answer) throws Exception {
+        winsimctl("create", "tcp", "" + TCP_START, "2");
+        ForkedJvm.Result r = windows(true, true, policy("fail", "{ protocol: tcp, startPort: 26000, count: 2 }",
+                UDP_BLOCK), "WINSIM_EXHAUSTED", answer)
+                .main(BindEveryApi.class.getName(), "server-socket", "server-socket", "server-socket").run();
+        assertThat(r.exitCode).as(r + log()).isEqualTo(3);
+        assertThat(r.stdout).as(r + log()).contains("server-socket FAILED java.net.BindException: portres: rule"
+                + " 'tcp-wildcard' could not bind this tcp socket in reservation 'tcp-block' (tcp 26000-26001): the"
+                + " reservation is exhausted");
+        assertThat(events().get(2)).containsEntry("outcome", "failed").containsEntry("boundPort", null);
+    }
+
+    @Test
+    void wineAloneWithoutTheShimSaysReservationsAreNotSupportedHere() throws Exception {
+        ForkedJvm.Result r = windows(false, true, policy("fail", TCP_BLOCK,
+                "{ protocol: udp, kind: runtime, count: 4 }"))
+                .main(BindEveryApi.class.getName(), "server-socket", "datagram-socket").run();
+        assertThat(r.exitCode).as(r + log()).isEqualTo(3);
+        // each reservation fails on its own, with the reason and what to do, on one line each
+        assertThat(log()).as(log()).contains("reservation 'tcp-block' (tcp 26000-26049, persistent): port"
+                + " reservations are not supported here: iphlpapi has no LookupPersistentTcpPortReservation (",
+                "reservation 'udp-block' (udp any 4-port block, runtime): port reservations are not supported here:"
+                + " SIO_ACQUIRE_PORT_RESERVATION failed with WSAEOPNOTSUPP (10045)", "run on Windows")
+                .doesNotContain("\r", "\n\n");
+        assertThat(r.stdout).contains("server-socket FAILED java.net.BindException: portres:",
+                "datagram-socket FAILED java.net.BindException: portres:", "not supported here");
+    }
+
+    @Test
+    void aTwoStacksSocketThatEndsOutsideItsBlockIsNeverRecordedAssociated() throws Exception {
+        ForkedJvm.Result r = windows(true, false, barePolicy("{ protocol: tcp, kind: runtime, count: 4 }",
+                "{ protocol: udp, kind: runtime, startPort: 27200, count: 3 }"))
+                .jvmArgs("-Djdk.net.usePlainDatagramSocketImpl=true")
+                .main(WindowsScenarios.class.getName(), "two-stacks", "27200").run();
+        // [::1]:27200 taken: the IPv4 socket got 27200 from the block, the IPv6 one could not follow, and NET_BindV6
+        // retried with fresh, unassociated sockets: the socket ended outside the block, which must not pass
+        assertThat(r.stdout).as(r + log()).contains("taken 27200",
+                "datagram-socket FAILED java.net.BindException: portres: rule 'udp-wildcard' could not bind this udp"
+                + " socket in reservation 'udp-block' (udp 27200-27202): the socket was bound to port ",
+                "outside udp 27200-27202", "NET_BindV6");
+        List<Map<String, Object>> events = events();
+        assertThat(events.get(events.size() - 1)).as(log()).containsEntry("protocol", "udp")
+                .containsEntry("outcome", "failed");
+        assertThat(log()).doesNotContain("udp 0.0.0.0:0 -> port");
+    }
+
+    @Test
+    void selectorAndPipeWorkWithTheBlockFullBecauseTheJdksPlumbingIsLeftAlone() throws Exception {
+        ForkedJvm.Result r = windows(true, false, barePolicy("{ protocol: tcp, kind: runtime, count: 1 }",
+                "{ protocol: udp, kind: runtime, count: 1 }"))
+                .main(WindowsScenarios.class.getName(), "plumbing").run();
+        assertThat(r.exitCode).as(r + log()).isZero();
+        assertThat(r.stdout).contains("selector ok", "pipe ok");
+        assertThat(events()).as(log()).singleElement().satisfies(e -> assertThat(e)
+                .containsEntry("outcome", "associated").containsEntry("caller", WindowsScenarios.class.getName()));
+    }
+}
