@@ -321,8 +321,8 @@ final class SuggestCommand implements Callable<Integer> {
         nameGroups(ordered);
         d.yaml = yaml(d, ordered, fixed, unattributed, source, pids, binds.size(), tcp, udp, reserveFixed, schema);
         confirm(d, ordered);
-        d.summary = binds.size() + " binds: " + fixed.size() + " fixed ports, " + ordered.size() + " groups of"
-                + " wildcard/implicit binds" + (unattributed.isEmpty() ? "" : ", " + unattributed.size()
+        d.summary = count(binds.size(), "bind") + ": " + count(fixed.size(), "fixed port") + ", "
+                + count(ordered.size(), "group") + " of wildcard/implicit binds" + (unattributed.isEmpty() ? "" : ", " + unattributed.size()
                 + " binds with no frame outside the JDK") + (d.unresolved.isEmpty() ? ""
                 : "; NOT CONFIRMED: " + d.unresolved);
         return d;

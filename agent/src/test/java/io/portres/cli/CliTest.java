@@ -69,7 +69,10 @@ class CliTest {
     }
 
     Run run(String... args) {
-        Host host = new Host("Linux", "17.0.15", "17", sysctl, procNet, euid);
+        return run(new Host("Linux", "17.0.15", "17", sysctl, procNet, euid), args);
+    }
+
+    static Run run(Host host, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int code = Main.run(new Main.Context(host), new PrintWriter(out), new PrintWriter(err), args);
