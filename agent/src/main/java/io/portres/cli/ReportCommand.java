@@ -213,6 +213,18 @@ final class ReportCommand implements Callable<Integer> {
         return sb.toString();
     }
 
+    /** How full the block got: " of 10", " of 10: nearly full", ...; a one-port block is full by design. */
+    private static String fill(int peak, Integer size) {
+        if (size == null) {
+            return " (block size unknown: give --policy)";
+        }
+        if (size > 1 && peak >= size) {
+            return " of " + size + ": FULL, binds beyond it fail (onError: fail) or go ahead outside it (continue);"
+                    + " widen the block";
+        }
+        return " of " + size + (size > 1 && peak * 5 >= size * 4 ? ": nearly full" : "");
+    }
+
     @SuppressWarnings("unchecked")
     private static void print(PrintWriter out, Map<String, Object> report) {
         out.println(report.get("binds") + " matched binds from " + report.get("processes") + " process"
@@ -221,14 +233,11 @@ final class ReportCommand implements Callable<Integer> {
                 + " those in use at once):");
         for (Object o : (List<Object>) report.get("reservations")) {
             Map<String, Object> r = (Map<String, Object>) o;
-            Object size = r.get("size");
+            int used = ((Number) r.get("portsUsed")).intValue();
             int peak = ((Number) r.get("peakInUse")).intValue();
             out.println("  " + r.get("reservation") + (r.get("block") == null ? "" : " (" + r.get("block") + ")")
-                    + ": " + r.get("portsUsed") + " ports used" + (((Number) r.get("portsUsed")).intValue() == 0 ? ""
-                    : " (" + r.get("ports") + ")") + ", peak " + peak + (size == null ? " (block size unknown: give"
-                    + " --policy)" : " of " + size + (peak >= ((Number) size).intValue() ? ": FULL, binds beyond it"
-                    + " fail (onError: fail) or go ahead outside it (continue); widen the block"
-                    : peak * 5 >= ((Number) size).intValue() * 4 ? ": nearly full" : "")));
+                    + ": " + used + " ports used" + (used == 0 ? "" : " (" + r.get("ports") + ")") + ", peak " + peak
+                    + fill(peak, (Integer) r.get("size")));
         }
         out.println("rules (matched: associated, audited, failed, continued):");
         for (Object o : (List<Object>) report.get("rules")) {
