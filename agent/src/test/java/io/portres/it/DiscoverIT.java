@@ -138,18 +138,8 @@ class DiscoverIT {
     @Test
     void aRuleThatMatchedNothingIsReportedAtExitWithTheGlobThatWouldHaveMatched(@TempDir Path dir)
             throws Exception {
-        Path policy = Policies.write(dir, "policy.yaml", "version: 1\n"
-                + "mode: audit\n"
-                + "log: { level: warn, file: portres.log }\n"
-                + "reservations:\n"
-                + "  block: " + Policies.TCP_BLOCK + "\n"
-                + "rules:\n"
-                + "  - name: one-segment\n"
-                + "    match: { port: 0, class: \"io.portres.it.*\" }\n"
-                + "    reservation: block\n"
-                + "  - name: elsewhere\n"
-                + "    match: { port: 0, class: \"com.example.**\" }\n"
-                + "    reservation: block\n");
+        Path policy = Policies.write(dir, "policy.yaml", oneSegmentPolicy("{ level: warn, file: portres.log }",
+                "elsewhere", "{ port: 0, class: \"com.example.**\" }"));
         ForkedJvm.Result r = ForkedJvm.on(JdkMatrix.current()).agent(policy.toString()).workDir(dir.toFile())
                 .main(APP, "server-socket").run();
         assertThat(r.exitCode).as(r.toString()).isZero();
@@ -165,6 +155,35 @@ class DiscoverIT {
                 .main(APP, "server-socket").run();
         log = new String(Files.readAllBytes(dir.resolve("portres.log")), StandardCharsets.UTF_8);
         assertThat(log).as(log).contains("[portres] rule 'elsewhere' (line 10) matched no bind\n");
+    }
+
+    @Test
+    void theMBeanListsTheRulesThatMatchedNothingWithTheHint(@TempDir Path dir) throws Exception {
+        Path policy = Policies.write(dir, "policy.yaml", oneSegmentPolicy("{ level: warn }", "fixed",
+                "{ port: 24000 }"));
+        ForkedJvm.Result r = ForkedJvm.on(JdkMatrix.current()).agent(policy.toString()).workDir(dir.toFile())
+                .main(io.portres.it.apps.MBeanProbe.class.getName()).run();
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        assertThat(r.stdout).as(r.toString()).contains("unmatched [rule 'one-segment' (line 7) matched no bind; class"
+                + " 'io.portres.it.*' matched no frame, but 'io.portres.it.**' would have matched"
+                + " io.portres.it.apps.MBeanProbe (seen binding a socket no rule matched); '*' is one package segment,"
+                + " '**' any number, rule 'fixed' (line 10) matched no bind]");
+    }
+
+    /** A rule with a one-segment glob that misses the test apps (line 7), then {@code second} (line 10). */
+    static String oneSegmentPolicy(String log, String second, String secondMatch) {
+        return "version: 1\n"
+                + "mode: audit\n"
+                + "log: " + log + "\n"
+                + "reservations:\n"
+                + "  block: " + Policies.TCP_BLOCK + "\n"
+                + "rules:\n"
+                + "  - name: one-segment\n"
+                + "    match: { port: 0, class: \"io.portres.it.*\" }\n"
+                + "    reservation: block\n"
+                + "  - name: " + second + "\n"
+                + "    match: " + secondMatch + "\n"
+                + "    reservation: block\n";
     }
 
     static Map<String, Object> byBoundPort(List<Map<String, Object>> records, int port) {
