@@ -127,6 +127,33 @@ class DiscoverIT {
     }
 
     @Test
+    void aBindThePolicyRefusesIsRecordedWithWhy(@TempDir Path dir) throws Exception {
+        Path policy = Policies.write(dir, "policy.yaml", "version: 1\nonError: fail\nlog: { level: off }\n"
+                + "reservations:\n  block: " + Policies.TCP_BLOCK + "\nrules:\n  - name: tcp\n"
+                + "    match: { port: 0, protocol: tcp }\n    reservation: block\n");
+        ForkedJvm.Result r = ForkedJvm.on(JdkMatrix.current())
+                .agent("policy=" + policy + ",backend=reject,discover=d.jsonl").workDir(dir.toFile())
+                .main(APP, "server-socket", "datagram-socket", "server-socket").run();
+        assertThat(r.stdout).as(r.toString()).contains("server-socket FAILED java.net.BindException: portres: rule"
+                + " 'tcp'");
+        List<Map<String, Object>> records = read(dir.resolve("d.jsonl"));
+        // the peers, two refused binds (the first written at the thread's next bind, the second at exit), one UDP bind
+        assertThat(records).as(records.toString()).hasSize(5);
+        int refused = 0;
+        for (Map<String, Object> rec : records) {
+            if (rec.get("error") != null) {
+                refused++;
+                assertThat(rec.get("error")).isEqualTo("the bind did not reach the native bind (refused by the"
+                        + " policy, or failed before it)");
+                assertThat(rec.get("boundPort")).isNull();
+                assertThat(rec.get("protocol")).isEqualTo("tcp");
+            }
+        }
+        assertThat(refused).isEqualTo(2);
+        assertThat(byBoundPort(records, AppOutput.ports(r.stdout).get("datagram-socket"))).isNotNull();
+    }
+
+    @Test
     void theSystemPropertyTurnsItOnToo(@TempDir Path dir) throws Exception {
         ForkedJvm.Result r = ForkedJvm.on(JdkMatrix.current()).jvmArgs("-Dportres.discover=d.jsonl").agent(null)
                 .workDir(dir.toFile()).main(APP, "server-socket").run();
