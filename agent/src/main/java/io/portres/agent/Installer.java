@@ -141,6 +141,7 @@ public final class Installer {
         if (discovery != null) {
             try {
                 Discovery.start(discovery, background.bridge);
+                discovering = true;
                 ShutdownHook.need(); // writes what is queued, and the binds that never finished
             } catch (Exception e) {
                 log.error("discover: cannot record binds, " + options.discover() + " stays empty: " + e);
@@ -315,7 +316,7 @@ public final class Installer {
     static void publishPolicy(Class<?> bridge, Policy policy) {
         try {
             long[] bits = candidatePorts(policy);
-            if (Discovery.enabled()) {
+            if (discovering) {
                 java.util.Arrays.fill(bits, -1L); // discover=<file>: every bind reaches the dispatcher
             }
             bridge.getField("candidatePorts").set(null, bits);
@@ -323,6 +324,9 @@ public final class Installer {
             // the field is ours; this cannot fail short of a broken build
         }
     }
+
+    /** {@code discover=<file>} is on (read here rather than from Discovery: premain need not load that class). */
+    private static volatile boolean discovering;
 
     private static boolean hasClassRules(Policy policy) {
         for (Rule r : policy.rules()) {

@@ -21,9 +21,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 @EnabledOnOs(OS.LINUX)
 class AtRiskIT {
 
+    /**
+     * The rule takes the application's wildcard bind, so that the bind waits until the backend has started (and
+     * logged its warnings): the application cannot exit before.
+     */
     static String policy(int start, int count) {
         return "version: 1\nlog: { level: warn }\nreservations:\n  web: { protocol: tcp, startPort: " + start
-                + ", count: " + count + " }\nrules:\n  - name: web\n    match: { port: " + start + " }\n"
+                + ", count: " + count + " }\nrules:\n  - name: web\n    match: { port: 0 }\n"
                 + "    reservation: web\n";
     }
 
@@ -37,12 +41,14 @@ class AtRiskIT {
     }
 
     @Test
-    void aBlockInsideItStillWarns(@TempDir Path dir) throws Exception {
-        Path risky = Policies.write(dir, "risky.yaml", policy(50000, 10));
+    void aBlockInsideItStillWarnsWithTheLineThatReservesEveryBlock(@TempDir Path dir) throws Exception {
+        Path risky = Policies.write(dir, "risky.yaml", policy(50000, 10).replace("reservations:\n",
+                "reservations:\n  other: { protocol: udp, startPort: 50100, count: 10 }\n"));
         ForkedJvm.Result r = ForkedJvm.on(JdkMatrix.current()).agent("policy=" + risky + ",backend=linux")
                 .main(Trivial.class.getName()).run();
         assertThat(r.exitCode).as(r.toString()).isZero();
         assertThat(r.stderr).as(r.toString()).contains("[portres] WARN reservation 'web' (tcp 50000-50009) is not in"
-                + " net.ipv4.ip_local_reserved_ports, and it overlaps the ephemeral range");
+                + " net.ipv4.ip_local_reserved_ports, and it overlaps the ephemeral range").contains("sysctl -w"
+                + " net.ipv4.ip_local_reserved_ports=50000-50009,50100-50109 (or set create: true and run as root)");
     }
 }

@@ -112,9 +112,9 @@ public final class LinuxBackend implements ReservationBackend {
                 }
             }
             if (!PortRanges.atRisk(false, ephemeral, lo, hi)) {
-                log.info("  linux: reservation '" + r.name() + "' (" + r.describe() + ") is not in"
-                        + " net.ipv4.ip_local_reserved_ports, and needs not be: it lies outside the ephemeral range "
-                        + ephemeral[0] + "-" + ephemeral[1] + ", where no ephemeral port is taken");
+                log.info("  linux: reservation '" + r.name() + "' (" + r.describe() + ") lies outside the"
+                        + " ephemeral range " + ephemeral[0] + "-" + ephemeral[1] + ": no other process's ephemeral"
+                        + " port lands there, so it needs no entry in net.ipv4.ip_local_reserved_ports");
                 continue;
             }
             log.warn("reservation '" + r.name() + "' (" + r.describe() + ") is not in"
