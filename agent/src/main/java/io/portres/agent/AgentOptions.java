@@ -23,6 +23,7 @@ public final class AgentOptions {
         {"backend", "PORTRES_BACKEND"},
         {"reload", "PORTRES_RELOAD"},
         {"jmx", "PORTRES_JMX"},
+        {"discover", "PORTRES_DISCOVER"},
     };
 
     private final Map<String, String> values;
@@ -152,6 +153,16 @@ public final class AgentOptions {
     /** True (the default) when the agent registers its MBean {@code portres:type=Agent}. */
     public boolean jmx() {
         return !"false".equals(values.get("jmx"));
+    }
+
+    /** The discovery file ({@code discover=<file>}): every bind of the JVM is recorded there; or null. */
+    public String discover() {
+        return values.get("discover");
+    }
+
+    /** Where the discovery file came from, for messages. */
+    public String discoverSource() {
+        return sources.get("discover");
     }
 
     /** Problems with the switches themselves (unknown keys, bad values). */

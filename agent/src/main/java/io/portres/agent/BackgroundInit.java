@@ -104,6 +104,10 @@ final class BackgroundInit implements Runnable {
             } finally {
                 background.started.countDown();
             }
+            if (options.policy() == null) {
+                warmUp(background.transformer, log, bridge, policy);
+                return; // discover=<file> alone: no policy to reload or to show in an MBean
+            }
             Path file = Paths.get(options.policy()).toAbsolutePath().normalize();
             PolicyReloader reloader = new PolicyReloader(file, options.backend(), reconfigure(bridge), backends);
             if (options.reload()) {
@@ -175,6 +179,11 @@ final class BackgroundInit implements Runnable {
         }
         String version = Installer.class.getPackage() == null ? null
                 : Installer.class.getPackage().getImplementationVersion();
+        if (options.policy() == null) {
+            log.info("portres " + (attach ? "attached" : "active") + ": discovery only (no policy), every bind is"
+                    + " recorded in " + options.discover());
+            return;
+        }
         Path file = Paths.get(options.policy()).toAbsolutePath().normalize();
         log.info("portres " + (version == null ? "(dev)" : version) + (attach ? " attached" : " active")
                 + ": policy " + file + ", mode " + lower(policy.mode()) + ", onError " + lower(policy.onError())
@@ -211,6 +220,7 @@ final class BackgroundInit implements Runnable {
             for (Rule r : policy.rules()) {
                 udpAutoBind |= Installer.matchesImplicitUdpBinds(r);
             }
+            udpAutoBind |= io.portres.agent.discover.Discovery.enabled();
             for (String name : HookPoint.classesInUse(JdkVersion.FEATURE, System.getProperties(), udpAutoBind)) {
                 try {
                     Class.forName(name, false, null);

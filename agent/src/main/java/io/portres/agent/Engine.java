@@ -38,6 +38,33 @@ public final class Engine {
         this.counts = new AtomicLongArray(policy.rules().size() * COUNTERS.length);
     }
 
+    /** Class names of frames of binds that reached a class condition and matched no rule (bounded). */
+    private final java.util.Set<String> unmatchedFrames = java.util.Collections.newSetFromMap(
+            new java.util.concurrent.ConcurrentHashMap<String, Boolean>());
+    private static final int MAX_UNMATCHED_FRAMES = 4096;
+
+    /**
+     * A candidate bind that no rule matched: keeps the frames a class condition read, for the hints of
+     * {@link UnmatchedRules}. Nothing for binds whose stack was not read.
+     */
+    public void noRuleMatched(BindAttempt a) {
+        String[] frames = a.walkedFrames();
+        if (frames == null) {
+            return;
+        }
+        for (String f : frames) {
+            if (unmatchedFrames.size() >= MAX_UNMATCHED_FRAMES) {
+                return;
+            }
+            unmatchedFrames.add(f);
+        }
+    }
+
+    /** See {@link #noRuleMatched}. */
+    public java.util.Set<String> unmatchedFrames() {
+        return unmatchedFrames;
+    }
+
     /** How many binds rule {@code ruleIndex} saw with this outcome ("matched" counts them all). */
     public long count(int ruleIndex, String counter) {
         for (int c = 0; c < COUNTERS.length; c++) {

@@ -2,6 +2,7 @@ package io.portres.agent;
 
 import io.portres.agent.backend.Backends;
 import io.portres.agent.backend.ReservationBackend;
+import io.portres.agent.discover.Discovery;
 import io.portres.agent.hook.BindTransformer;
 import io.portres.agent.hook.BridgeInstaller;
 import io.portres.agent.jmx.JmxInUse;
@@ -79,9 +80,11 @@ public final class Installer {
         AgentOptions options = AgentOptions.parse(agentArgs, System.getProperties(), System.getenv());
         List<String> errors = new ArrayList<String>(options.errors());
         Policy policy = null;
-        if (options.policy() == null) {
+        if (options.policy() == null && options.discover() == null) {
             errors.add("no policy given: use -javaagent:portres-agent.jar=<policy.yaml>, -Dportres.policy=<file>"
-                    + " or PORTRES_POLICY");
+                    + " or PORTRES_POLICY (or discover=<file> alone, to record what the application binds)");
+        } else if (options.policy() == null && errors.isEmpty()) {
+            policy = Discovery.policyWithoutRules(); // discover=<file> alone: no rule, nothing changed
         } else if (errors.isEmpty()) {
             try {
                 policy = PolicyLoader.load(Paths.get(options.policy()));
@@ -114,6 +117,14 @@ public final class Installer {
                         + e.getMessage());
             }
         }
+        LineSink discovery = null;
+        if (options.discover() != null && errors.isEmpty()) {
+            try {
+                discovery = LineSink.file(Paths.get(options.discover()), false);
+            } catch (IOException e) {
+                errors.add(options.discoverSource() + ": cannot write " + options.discover() + ": " + e);
+            }
+        }
         if (!errors.isEmpty()) {
             background.awaitHooked();
             background.deactivate();
@@ -130,6 +141,15 @@ public final class Installer {
                     + (hooked ? background.failure : "timed out"));
             return "bridge: " + background.failure;
         }
+        if (discovery != null) {
+            try {
+                Discovery.start(discovery, background.bridge);
+                discovering = true;
+                ShutdownHook.need(); // writes what is queued, and the binds that never finished
+            } catch (Exception e) {
+                log.error("discover: cannot record binds, " + options.discover() + " stays empty: " + e);
+            }
+        }
         publishPolicy(background.bridge, policy);
         ShutdownHook.backends = backends;
         ShutdownHook.started = background.started;
@@ -139,8 +159,8 @@ public final class Installer {
         } else {
             ShutdownHook.need();
         }
-        if (choice.backend.releasesAtExit()) {
-            ShutdownHook.need();
+        if (choice.backend.releasesAtExit() || hasClassRules(policy) && log.enabled(io.portres.policy.LogLevel.WARN)) {
+            ShutdownHook.need(); // a backend to stop; rules that may match nothing, with a hint to warn about
         }
         background.handOver(policy, choice, log, events, options, attach, backends);
         return null;
@@ -317,10 +337,26 @@ public final class Installer {
      */
     static void publishPolicy(Class<?> bridge, Policy policy) {
         try {
-            bridge.getField("candidatePorts").set(null, candidatePorts(policy));
+            long[] bits = candidatePorts(policy);
+            if (discovering) {
+                java.util.Arrays.fill(bits, -1L); // discover=<file>: every bind reaches the dispatcher
+            }
+            bridge.getField("candidatePorts").set(null, bits);
         } catch (Throwable ignored) {
             // the field is ours; this cannot fail short of a broken build
         }
+    }
+
+    /** {@code discover=<file>} is on (read here rather than from Discovery: premain need not load that class). */
+    private static volatile boolean discovering;
+
+    private static boolean hasClassRules(Policy policy) {
+        for (Rule r : policy.rules()) {
+            if (r.classes() != null) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -418,6 +454,7 @@ public final class Installer {
             } catch (InterruptedException e) {
                 // exit now
             }
+            AtExit.run(); // discovery's unfinished binds, the rules that matched no bind
             for (ReservationBackend b : backends) {
                 try {
                     b.stop();

@@ -1,5 +1,6 @@
 package io.portres.cli;
 
+import io.portres.agent.backend.linux.PortRanges;
 import io.portres.agent.backend.linux.SocketTable;
 import io.portres.agent.log.SafeFiles;
 import io.portres.policy.LogSettings;
@@ -225,6 +226,11 @@ final class DoctorCommand implements Callable<Integer> {
             add(r.create() ? "WARN" : "FAIL", check, head + ": no such persistent reservation" + (r.create()
                     ? "; the agent creates it at start-up (create: true), if the service runs elevated" : ""),
                     os.reserveCommand(policy, r));
+        } else if (!PortRanges.atRisk(false, os.dynamicRange(r.protocol()), r.startPort(), r.endPort())) {
+            int[] range = os.dynamicRange(r.protocol());
+            add("OK", check, head + ": not in " + LinuxPorts.RESERVED_SYSCTL + ", and needs not be: it lies outside"
+                    + " the ephemeral range " + range[0] + "-" + range[1] + " (" + LinuxPorts.RANGE_SYSCTL + "), where"
+                    + " no ephemeral port is taken", null);
         } else {
             add("WARN", check, head + ": not in " + LinuxPorts.RESERVED_SYSCTL + "; the agent still confines"
                     + " matched binds to it, but other processes' ephemeral ports may land in it" + (r.create()

@@ -77,18 +77,7 @@ final class ExplainCommand implements Callable<Integer> {
             throw new CliException("--port " + port + " is not a port (0-65535)");
         }
         InetAddress addr = implicit ? null : parseAddress(address);
-        Policy policy;
-        try {
-            policy = PolicyLoader.load(policyFile);
-        } catch (PolicyException e) {
-            StringBuilder sb = new StringBuilder("the policy has errors; run validate:");
-            for (Problem p : e.problems()) {
-                if (p.severity() == Problem.Severity.ERROR) {
-                    sb.append('\n').append(p);
-                }
-            }
-            throw new CliException(sb.toString());
-        }
+        Policy policy = load(policyFile);
         String bind = implicit ? "tcp connect of an unbound socket (implicit bind)"
                 : proto.id() + " bind " + addr.getHostAddress() + ":" + port;
         // the agent looks past the JDK's socket code on the stack: so does explain (one list, SocketCode)
@@ -149,6 +138,21 @@ final class ExplainCommand implements Callable<Integer> {
             out.println("no rule matches: the agent leaves this bind alone");
         }
         return matched != null ? Main.OK : Main.FOUND_PROBLEMS;
+    }
+
+    /** The policy, or a usage error listing its errors (for the commands that need a valid policy). */
+    static Policy load(Path policyFile) throws CliException {
+        try {
+            return PolicyLoader.load(policyFile);
+        } catch (PolicyException e) {
+            StringBuilder sb = new StringBuilder("the policy has errors; run validate:");
+            for (Problem p : e.problems()) {
+                if (p.severity() == Problem.Severity.ERROR) {
+                    sb.append('\n').append(p);
+                }
+            }
+            throw new CliException(sb.toString());
+        }
     }
 
     /** Why {@code r} does not match this explicit bind, or null when it does (the agent's order of conditions). */

@@ -8,17 +8,19 @@ import java.io.PrintWriter;
 
 /**
  * The portres command line: {@code java -jar portres-agent.jar <command>} (the same jar as the agent; its
- * {@code Main-Class}). Commands: {@code validate}, {@code explain}, {@code reservations}, {@code doctor}.
+ * {@code Main-Class}). Commands: {@code validate}, {@code explain}, {@code reservations}, {@code doctor},
+ * {@code suggest} (a draft policy from a discovery file), {@code report} (an events file summarized).
  *
  * <p>Exit status: 0 success; 1 the check found problems ({@link #FOUND_PROBLEMS}); 2 usage, I/O or permission error
  * ({@link #USAGE_OR_IO}).
  */
 @Command(name = "portres", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = {"Checks portres policies, explains its decisions and manages the operating system's port"
-                + " reservations.", "The same jar is the agent: java -javaagent:portres-agent.jar=policy.yaml ..."},
+        description = {"Checks portres policies, explains its decisions, manages the operating system's port"
+                + " reservations, drafts a policy from what a server binds and reports what the agent did.", "The same jar is the agent: java -javaagent:portres-agent.jar=policy.yaml ..."},
         footerHeading = "%nExit status:%n",
         footer = {"  0  success", "  1  the check found problems (validate, doctor: errors; explain: no rule"
-                + " matches; reservations lookup: no such block)", "  2  usage, I/O or permission error"})
+                + " matches; reservations lookup: no such block; suggest: binds it could not tell apart; report:"
+                + " failed binds)", "  2  usage, I/O or permission error"})
 public final class Main implements Runnable {
 
     public static final int OK = 0;
@@ -64,6 +66,8 @@ public final class Main implements Runnable {
         cl.addSubcommand("explain", new ExplainCommand());
         cl.addSubcommand("reservations", ReservationsCommand.commandLine(ctx));
         cl.addSubcommand("doctor", new DoctorCommand(ctx));
+        cl.addSubcommand("suggest", new SuggestCommand());
+        cl.addSubcommand("report", new ReportCommand());
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler(new CommandLine.IExecutionExceptionHandler() {
@@ -92,7 +96,7 @@ public final class Main implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(),
-                "give a command: validate, explain, reservations or doctor");
+                "give a command: validate, explain, reservations, doctor, suggest or report");
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -3,6 +3,7 @@ package io.portres.cli;
 import io.portres.agent.backend.windows.WinErrors;
 import io.portres.policy.AddressMatcher;
 import io.portres.policy.ClassMatcher;
+import io.portres.agent.backend.linux.PortRanges;
 import io.portres.policy.Policy;
 import io.portres.policy.PortSet;
 import io.portres.policy.Problem;
@@ -155,7 +156,11 @@ final class PolicyChecks {
                         + " reserve the whole block with: " + os.reserveCommand(policy, r)));
             }
             int[] dyn = dynamicRanges.get(r.protocol());
-            if (!reserved && dyn != null && lo <= dyn[1] && hi >= dyn[0]) {
+            if (dyn == null && "linux".equals(os.os()) && PortRanges.atRisk(reserved, null, lo, hi)) {
+                out.add(warning(policy, r.line(), path, head + " is not reserved, and this machine's ephemeral port"
+                        + " range (" + LinuxPorts.RANGE_SYSCTL + ") cannot be read: other processes' outgoing"
+                        + " connections may take its ports; reserve it with: " + os.reserveCommand(policy, r)));
+            } else if (dyn != null && PortRanges.atRisk(reserved, dyn, lo, hi)) {
                 out.add(warning(policy, r.line(), path, head + " lies inside this machine's " + ("linux".equals(os.os())
                         ? "ephemeral port range " + dyn[0] + "-" + dyn[1] + " (" + LinuxPorts.RANGE_SYSCTL + ")"
                         : r.protocol().id() + " dynamic port range " + dyn[0] + "-" + dyn[1]) + " and is not reserved:"

@@ -39,6 +39,24 @@ class AgentOptionsTest {
     }
 
     @Test
+    void discoverHasTheSamePrecedenceAsTheOtherKeys() {
+        Properties sys = new Properties();
+        sys.setProperty("portres.discover", "from-property.jsonl");
+        Map<String, String> env = new HashMap<String, String>();
+        env.put("PORTRES_DISCOVER", "from-env.jsonl");
+        AgentOptions args = AgentOptions.parse("discover=from-args.jsonl", sys, env);
+        assertThat(args.discover()).isEqualTo("from-args.jsonl");
+        assertThat(args.policy()).isNull();
+        assertThat(args.errors()).isEmpty();
+        assertThat(AgentOptions.parse(null, sys, env).discover()).isEqualTo("from-property.jsonl");
+        AgentOptions fromEnv = AgentOptions.parse("p.yaml", new Properties(), env);
+        assertThat(fromEnv.discover()).isEqualTo("from-env.jsonl");
+        assertThat(fromEnv.discoverSource()).isEqualTo("PORTRES_DISCOVER");
+        assertThat(fromEnv.policy()).isEqualTo("p.yaml");
+        assertThat(AgentOptions.parse("p.yaml", new Properties(), NO_ENV).discover()).isNull();
+    }
+
+    @Test
     void precedenceIsArgumentsThenSystemPropertiesThenEnvironment() {
         Properties sys = new Properties();
         sys.setProperty("portres.policy", "from-property.yaml");
@@ -64,7 +82,7 @@ class AgentOptionsTest {
     void unknownKeysAndBadValuesAreErrors() {
         AgentOptions o = AgentOptions.parse("policy=p.yaml,bakend=audit,onPolicyError=maybe,stray,reload=yes",
                 new Properties(), NO_ENV);
-        String keys = "(keys: policy, onPolicyError, backend, reload, jmx)";
+        String keys = "(keys: policy, onPolicyError, backend, reload, jmx, discover)";
         assertThat(o.errors()).containsExactly(
                 "agent argument 'bakend': unknown key " + keys,
                 "agent argument 'stray': expected <key>=<value> " + keys,

@@ -69,7 +69,10 @@ class CliTest {
     }
 
     Run run(String... args) {
-        Host host = new Host("Linux", "17.0.15", "17", sysctl, procNet, euid);
+        return run(new Host("Linux", "17.0.15", "17", sysctl, procNet, euid), args);
+    }
+
+    static Run run(Host host, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int code = Main.run(new Main.Context(host), new PrintWriter(out), new PrintWriter(err), args);
@@ -350,5 +353,32 @@ class CliTest {
         Run failed = run("doctor", "--json", bad.toString());
         assertThat(failed.code).isEqualTo(1);
         assertThat(failed.out).startsWith("{\"ok\":false,\"checks\":[").contains("\"status\":\"FAIL\",\"check\":\"policy\"");
+    }
+
+    @Test
+    void validateDoctorAndTheAgentAgreeOnWhenABlockIsAtRisk() throws Exception {
+        Path p = policy(GOOD);
+        // the one-port reservation 8080 lies below the ephemeral range: safe unreserved, no warning
+        Run doctor = run("doctor", p.toString());
+        assertThat(doctor.out).contains("OK   reservation 'web': tcp 8080, persistent: not in"
+                + " net.ipv4.ip_local_reserved_ports, and needs not be: it lies outside the ephemeral range 32768-60999");
+        Run validate = run("validate", p.toString());
+        assertThat(validate.out).contains("reservation 'rmi'").doesNotContain("reservation 'web'");
+        assertThat(io.portres.agent.backend.linux.PortRanges.atRisk(false, new int[] {32768, 60999}, 8080, 8080))
+                .isFalse();
+        // a range that takes it in: all three warn
+        write(sysctl.resolve("ip_local_port_range"), "1024\t60999\n");
+        assertThat(run("doctor", p.toString()).out).contains("WARN reservation 'web': tcp 8080, persistent: not in");
+        assertThat(run("validate", p.toString()).out).contains("reservation 'web' (tcp 8080) lies inside this"
+                + " machine's ephemeral port range 1024-60999");
+        assertThat(io.portres.agent.backend.linux.PortRanges.atRisk(false, new int[] {1024, 60999}, 8080, 8080))
+                .isTrue();
+        // a range that cannot be read: at risk for all three
+        Files.delete(sysctl.resolve("ip_local_port_range"));
+        assertThat(run("doctor", p.toString()).out).contains("WARN reservation 'web': tcp 8080, persistent: not in");
+        assertThat(run("validate", p.toString()).out).contains("reservation 'web' (tcp 8080) is not reserved, and"
+                + " this machine's ephemeral port range (net.ipv4.ip_local_port_range) cannot be read");
+        assertThat(io.portres.agent.backend.linux.PortRanges.atRisk(false, null, 8080, 8080)).isTrue();
+        assertThat(io.portres.agent.backend.linux.PortRanges.atRisk(true, null, 8080, 8080)).isFalse();
     }
 }

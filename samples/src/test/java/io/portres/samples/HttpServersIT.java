@@ -55,7 +55,7 @@ class HttpServersIT {
         }
     }
 
-    private static String httpGet(int port) throws IOException {
+    static String httpGet(int port) throws IOException {
         HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + port + "/").toURL().openConnection();
         c.setConnectTimeout(10_000);
         c.setReadTimeout(10_000);

@@ -59,15 +59,24 @@ final class SampleServer implements AutoCloseable {
     static SampleServer start(String sample, List<String> jvmArgs, Class<?> main, String... args) throws IOException {
         Path logs = Paths.get("target", sample).toAbsolutePath();
         Files.createDirectories(logs);
-        Path events = logs.resolve("events.jsonl");
-        Files.deleteIfExists(events);
+        Files.deleteIfExists(logs.resolve("events.jsonl"));
         Files.deleteIfExists(logs.resolve("portres.log"));
+        return start(sample, Paths.get("policies", sample + ".yaml").toAbsolutePath().toString(),
+                logs.resolve("events.jsonl"), jvmArgs, main, args);
+    }
+
+    /**
+     * The server of {@code sample} (its classpath) under the agent with these arguments ({@code <policy>},
+     * {@code discover=<file>}, ...); {@code events} is where its policy writes events, if it has one.
+     */
+    static SampleServer start(String sample, String agentArgs, Path events, List<String> jvmArgs, Class<?> main,
+                              String... args) throws IOException {
         String classpath = new String(Files.readAllBytes(Paths.get("target", sample + ".classpath")),
                 StandardCharsets.UTF_8).trim();
         List<String> cmd = new ArrayList<>();
         cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-javaagent:" + new File(System.getProperty("portres.agentJar")).getAbsolutePath() + "="
-                + Paths.get("policies", sample + ".yaml").toAbsolutePath());
+                + agentArgs);
         cmd.addAll(jvmArgs);
         cmd.add("-cp");
         cmd.add(classpath);

@@ -125,6 +125,11 @@ public final class BindAttempt {
         return rule == null ? null : rule.reservation();
     }
 
+    /** The frames a class condition has read so far (perhaps not the whole stack), or null: never read. */
+    public String[] walkedFrames() {
+        return frames;
+    }
+
     /** Class names of the frames above the JDK socket code, nearest first; walked once, on first use. */
     public String[] frames() {
         if (frames == null || !framesComplete) {

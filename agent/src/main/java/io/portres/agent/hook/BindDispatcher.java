@@ -4,6 +4,7 @@ import io.portres.agent.Engine;
 import io.portres.agent.backend.AssociationException;
 import io.portres.agent.backend.BindAttempt;
 import io.portres.agent.backend.ReservationBackend;
+import io.portres.agent.discover.Discovery;
 import io.portres.agent.match.PolicyMatcher;
 import io.portres.policy.OnError;
 import io.portres.policy.Protocol;
@@ -80,6 +81,9 @@ public final class BindDispatcher {
 
     public static int before(int site, Object context, FileDescriptor fd, InetAddress address, int port)
             throws BindException {
+        if (Discovery.enabled()) {
+            Discovery.before(site, context, fd, address, port); // discover=<file>: records every bind, changes none
+        }
         Engine e = engine;
         if (e == null) {
             return port;
@@ -142,6 +146,7 @@ public final class BindDispatcher {
             a.reset(site, context, fd, address, port, protocol, implicit);
             Rule rule = implicit ? m.matchImplicit(FRAMES) : m.match(protocol, address, port, FRAMES);
             if (rule == null) {
+                e.noRuleMatched(a); // the frames a class condition read, for the never-matched report's hints
                 return port;
             }
             a.setRule(rule);
@@ -280,6 +285,9 @@ public final class BindDispatcher {
     }
 
     public static void after(int site, FileDescriptor fd, int boundPort, Throwable failure) {
+        if (Discovery.enabled()) {
+            Discovery.after(site, fd, boundPort, failure); // discover=<file>: the end of every discovered bind
+        }
         BindAttempt a = CURRENT.get();
         if (!a.pending) {
             return;

@@ -97,6 +97,12 @@ public final class AgentMBean implements AgentMXBean {
     }
 
     @Override
+    public List<String> getUnmatchedRules() {
+        Engine e = BindDispatcher.engine();
+        return e == null ? new ArrayList<String>() : io.portres.agent.UnmatchedRules.describe(e);
+    }
+
+    @Override
     public boolean reloadPolicy() {
         return reloader.reload();
     }

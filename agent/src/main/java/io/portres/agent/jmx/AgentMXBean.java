@@ -35,6 +35,12 @@ public interface AgentMXBean {
     List<RuleStats> getRules();
 
     /**
+     * The rules of the policy in force that matched no bind yet, one line each, with a hint when a similar glob
+     * would have matched a frame the agent saw ({@code org.apache.ftpserver.*} against {@code ...ftpserver.**}).
+     */
+    List<String> getUnmatchedRules();
+
+    /**
      * Reloads the policy file now (what {@code reload=true} does on each change); true when the new policy is in
      * force, false when it was invalid and the running one stays.
      */

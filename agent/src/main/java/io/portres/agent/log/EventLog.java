@@ -61,22 +61,7 @@ public final class EventLog {
 
         public String toJson() {
             StringBuilder sb = new StringBuilder(320);
-            sb.append("{\"time\":");
-            Json.string(sb, Iso8601.format(timeMillis));
-            sb.append(",\"pid\":").append(Pid.get());
-            sb.append(",\"thread\":");
-            Json.string(sb, thread);
-            sb.append(",\"protocol\":");
-            Json.string(sb, protocol);
-            sb.append(",\"address\":");
-            Json.string(sb, address);
-            sb.append(",\"port\":").append(port);
-            sb.append(",\"boundPort\":");
-            if (boundPort < 0) {
-                sb.append("null");
-            } else {
-                sb.append(boundPort);
-            }
+            bindFields(sb, timeMillis, thread, protocol, address, port, boundPort);
             sb.append(",\"rule\":");
             Json.string(sb, rule);
             sb.append(",\"reservation\":");
@@ -92,6 +77,30 @@ public final class EventLog {
             sb.append(",\"error\":");
             Json.string(sb, error);
             return sb.append('}').toString();
+        }
+    }
+
+    /**
+     * The fields an event and a discovery record share, in this order, after an opening brace: time, pid, thread,
+     * protocol, address, port, boundPort ({@code -1}: null).
+     */
+    public static void bindFields(StringBuilder sb, long timeMillis, String thread, String protocol, String address,
+                                  int port, int boundPort) {
+        sb.append("{\"time\":");
+        Json.string(sb, Iso8601.format(timeMillis));
+        sb.append(",\"pid\":").append(Pid.get());
+        sb.append(",\"thread\":");
+        Json.string(sb, thread);
+        sb.append(",\"protocol\":");
+        Json.string(sb, protocol);
+        sb.append(",\"address\":");
+        Json.string(sb, address);
+        sb.append(",\"port\":").append(port);
+        sb.append(",\"boundPort\":");
+        if (boundPort < 0) {
+            sb.append("null");
+        } else {
+            sb.append(boundPort);
         }
     }
 

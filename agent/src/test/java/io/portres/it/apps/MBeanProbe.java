@@ -24,6 +24,8 @@ public final class MBeanProbe {
                     + rule.get("matched") + " associated " + rule.get("associated") + " audited "
                     + rule.get("audited") + " failed " + rule.get("failed") + " continued " + rule.get("continued"));
         }
+        System.out.println("unmatched " + java.util.Arrays.toString((String[]) server.getAttribute(name,
+                "UnmatchedRules")));
         System.out.println("reload " + server.invoke(name, "reloadPolicy", new Object[0], new String[0]));
         System.out.println("reloads " + server.getAttribute(name, "Reloads") + " lastReload "
                 + (server.getAttribute(name, "LastReload") != null));

@@ -97,12 +97,17 @@ public final class LinuxBackend implements ReservationBackend {
                         + " net.ipv4.ip_local_reserved_ports=" + wanted);
                 continue;
             }
-            boolean overlapsEphemeral = ephemeral != null && lo <= ephemeral[1] && hi >= ephemeral[0];
+            if (!PortRanges.atRisk(false, ephemeral, lo, hi)) {
+                log.info("  linux: reservation '" + r.name() + "' (" + r.describe() + ") lies outside the"
+                        + " ephemeral range " + ephemeral[0] + "-" + ephemeral[1] + ": no other process's ephemeral"
+                        + " port lands there, so it needs no entry in net.ipv4.ip_local_reserved_ports");
+                continue;
+            }
             log.warn("reservation '" + r.name() + "' (" + r.describe() + ") is not in"
-                    + " net.ipv4.ip_local_reserved_ports" + (overlapsEphemeral ? ", and it overlaps the ephemeral"
-                    + " range " + ephemeral[0] + "-" + ephemeral[1] + ": other processes' ephemeral ports may land"
-                    + " in it" : "") + "; reserve it with: sysctl -w net.ipv4.ip_local_reserved_ports="
-                    + wanted + " (or set create: true and run as root)");
+                    + " net.ipv4.ip_local_reserved_ports" + (ephemeral != null ? ", and it overlaps the ephemeral"
+                    + " range " + ephemeral[0] + "-" + ephemeral[1] : ", and the ephemeral range is unknown")
+                    + ": other processes' ephemeral ports may land in it; reserve it with: sysctl -w"
+                    + " net.ipv4.ip_local_reserved_ports=" + wanted + " (or set create: true and run as root)");
         }
     }
 

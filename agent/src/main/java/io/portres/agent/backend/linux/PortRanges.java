@@ -61,6 +61,16 @@ public final class PortRanges {
         return new PortRanges(bits);
     }
 
+    /**
+     * Whether other processes' ephemeral ports may take ports of the block {@code lo..hi}: it is not wholly reserved
+     * ({@code net.ipv4.ip_local_reserved_ports}) and it overlaps the ephemeral range ({@code ip_local_port_range},
+     * the only ports Linux hands out for port 0 and unbound connects), or that range is unknown ({@code null}). A block
+     * outside the range is safe unreserved. The agent, {@code validate} and {@code doctor} all decide with this.
+     */
+    public static boolean atRisk(boolean reserved, int[] ephemeral, int lo, int hi) {
+        return !reserved && (ephemeral == null || lo <= ephemeral[1] && hi >= ephemeral[0]);
+    }
+
     public boolean isEmpty() {
         return ports.isEmpty();
     }
