@@ -2,7 +2,6 @@ package io.portres.agent.discover;
 
 import io.portres.agent.hook.JdkAccess;
 import io.portres.agent.hook.Sites;
-import io.portres.agent.log.AsyncWriter;
 import io.portres.agent.log.EventLog;
 import io.portres.agent.log.Json;
 import io.portres.agent.log.LineSink;
@@ -28,7 +27,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * and the dispatcher reads one static field. On, every port is a candidate; the dispatcher calls {@link #before} on
  * entry of each bind (the requested address and port, the binding thread's frames, captured there) and
  * {@link #after} when the native bind returned or threw (the bound port). The record is formatted and written by
- * the {@code portres-writer} thread ({@link AsyncWriter}), never on the binding thread.
+ * the discovery file's {@code portres-writer} thread ({@link LineSink#submit}), never on the binding thread.
  *
  * <p>To have the bridge report the end of a bind no rule matched, a discovered bind counts itself in the bridge's
  * {@code IN_FLIGHT} between the two calls, exactly as a matched bind does. A bind that never reaches its exit (the
@@ -203,8 +202,7 @@ public final class Discovery {
     }
 
     private void submit(Record r) {
-        r.sink = sink;
-        AsyncWriter.submit(r);
+        sink.submit(r);
     }
 
     private void remember(String[] frames) {
@@ -234,7 +232,7 @@ public final class Discovery {
     }
 
     /** One discovered bind, captured on the binding thread and formatted on the writer thread. */
-    static final class Record implements AsyncWriter.Entry {
+    static final class Record implements LineSink.Entry {
         long timeMillis;
         String thread;
         String protocol;
@@ -246,11 +244,20 @@ public final class Discovery {
         String error;
         /** The socket, between the bind's entry and its exit only (to read the port bound). */
         FileDescriptor fd;
-        LineSink sink;
 
         @Override
-        public void writeTo() {
-            sink.write(toJson());
+        public String line() {
+            return toJson();
+        }
+
+        @Override
+        public int weight() {
+            int w = 256 + 2 * ((thread == null ? 0 : thread.length()) + (address == null ? 0 : address.length())
+                    + (error == null ? 0 : error.length()));
+            for (String f : frames) {
+                w += 48 + 2 * f.length();
+            }
+            return w;
         }
 
         String toJson() {
