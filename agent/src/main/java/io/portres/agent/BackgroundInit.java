@@ -210,8 +210,11 @@ final class BackgroundInit implements Runnable {
             StackCapture.callerFrames(2);
             // what the first matched bind needs: formatting of the log line and the event
             io.portres.agent.log.EventLog.event(System.currentTimeMillis(), "warm-up", "tcp", "0.0.0.0", 0, 1, "r",
-                    "r", null, "audit", null, "audited", null).toJson();
-            new io.portres.agent.backend.BindAttempt().reset(0, null, null, null, 0, null, false);
+                    "r", null, "audit", null, "audited", null, null).toJson();
+            // the dispatcher's per-bind classes, so that the first matched bind loads none of them
+            Class.forName(io.portres.agent.hook.BindCall.class.getName());
+            io.portres.agent.hook.BindCall.Outcome.values();
+            io.portres.agent.hook.BindCall.State.values();
             bridge.getMethod("warmUp").invoke(null); // the bridge's handles on the dispatcher, and their invokers
             for (String f : transformer.failures()) {
                 log.warn("could not instrument " + f + "; binds through it are not seen");

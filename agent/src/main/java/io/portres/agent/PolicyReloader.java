@@ -150,6 +150,6 @@ public final class PolicyReloader {
             return;
         }
         e.events().submit(EventLog.event(System.currentTimeMillis(), Thread.currentThread().getName(), null, null,
-                0, -1, null, null, null, e.backend().name(), null, outcome, error));
+                0, -1, null, null, null, e.backend().name(), null, outcome, error, null));
     }
 }

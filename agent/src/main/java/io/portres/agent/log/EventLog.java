@@ -27,6 +27,7 @@ public final class EventLog {
         String caller;
         String outcome;
         String error;
+        String matched;
         LineSink sink;
 
         @Override
@@ -66,13 +67,15 @@ public final class EventLog {
             Json.string(sb, outcome);
             sb.append(",\"error\":");
             Json.string(sb, error);
+            sb.append(",\"matched\":");
+            Json.string(sb, matched);
             return sb.append('}').toString();
         }
     }
 
     public static Event event(long timeMillis, String thread, String protocol, String address, int port,
                               int boundPort, String rule, String reservation, String token, String backend,
-                              String caller, String outcome, String error) {
+                              String caller, String outcome, String error, String matched) {
         Event e = new Event();
         e.timeMillis = timeMillis;
         e.thread = thread;
@@ -87,7 +90,12 @@ public final class EventLog {
         e.caller = caller;
         e.outcome = outcome;
         e.error = error;
+        e.matched = matched;
         return e;
+    }
+
+    public LineSink sink() {
+        return sink;
     }
 
     public void submit(Event e) {

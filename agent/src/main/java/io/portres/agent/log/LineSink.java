@@ -22,6 +22,7 @@ public final class LineSink {
     private final String description;
     private final boolean timestamps;
     private boolean broken;
+    private boolean closed;
 
     private LineSink(OutputStream out, String description, boolean timestamps) {
         this.out = out;
@@ -52,7 +53,7 @@ public final class LineSink {
 
     /** Writes now, on the calling thread. Errors are swallowed after the first: logging must never break a bind. */
     public synchronized void write(String line) {
-        if (broken) {
+        if (broken || closed) {
             return;
         }
         try {
@@ -60,6 +61,21 @@ public final class LineSink {
             out.flush();
         } catch (IOException e) {
             broken = true;
+        }
+    }
+
+    /** Closes a file sink (standard error stays open); later writes are dropped. */
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (!"standard error".equals(description)) {
+            try {
+                out.close();
+            } catch (IOException ignored) {
+                // nothing left to write to
+            }
         }
     }
 }

@@ -150,7 +150,7 @@ public final class LinuxBackend implements ReservationBackend {
             return;
         }
         Boolean reuse = attempt.protocol() == Protocol.TCP ? JdkAccess.linuxReuseAddress(attempt.fd()) : null;
-        attempt.boundPort = search(b, nativeBind, Boolean.TRUE.equals(reuse) ? attempt.fd() : null);
+        search(b, nativeBind, Boolean.TRUE.equals(reuse) ? attempt.fd() : null);
     }
 
     /** An unbound TCP socket about to connect: bind it to a free port of the block, keeping its family. */
@@ -167,7 +167,7 @@ public final class LinuxBackend implements ReservationBackend {
             return;
         }
         try {
-            attempt.boundPort = search(b, new NativeBind() {
+            search(b, new NativeBind() {
                 @Override
                 public void bind(int port) throws IOException {
                     JdkAccess.bind0(attempt.fd(), v6, false, wildcard, port);
