@@ -134,21 +134,39 @@ final class BackgroundInit implements Runnable {
     static PolicyReloader.Reconfigure reconfigure(final Class<?> bridge) {
         return new PolicyReloader.Reconfigure() {
             @Override
-            public Engine apply(Policy policy, Backends.Choice choice) throws Exception {
-                Engine current = BindDispatcher.engine();
+            public Engine apply(Policy policy, Backends.Choice choice, Engine current) throws Exception {
                 LogSettings settings = policy.log();
-                AgentLog log = new AgentLog(settings.level(), settings.file() == null ? LineSink.stderr()
-                        : LineSink.file(settings.file(), true));
-                EventLog events = settings.events() == null ? null
-                        : current != null && current.events() != null
-                        && settings.events().equals(current.policy().log().events()) ? current.events()
-                        : new EventLog(LineSink.file(settings.events(), false));
+                LogSettings old = current != null ? current.policy().log() : null;
+                // the files that stay the same stay open: the old engine hands its sinks over instead of closing them
+                LineSink logSink = settings.file() == null ? LineSink.stderr()
+                        : old != null && settings.file().equals(old.file()) ? current.log().sink()
+                        : LineSink.file(settings.file(), true);
+                AgentLog log = new AgentLog(settings.level(), logSink);
+                EventLog events;
+                try {
+                    events = settings.events() == null ? null
+                            : old != null && current.events() != null && settings.events().equals(old.events())
+                            ? current.events() : new EventLog(LineSink.file(settings.events(), false));
+                } catch (Exception e) {
+                    if (current == null || logSink != current.log().sink()) {
+                        logSink.close();
+                    }
+                    throw e;
+                }
                 for (Problem w : policy.warnings()) {
                     log.warn(w.toString());
                 }
-                choice.backend.start(policy, log);
-                Installer.publishPolicy(bridge, policy);
+                if (current != null) {
+                    choice.backend.startAfter(current.backend(), policy, log);
+                } else {
+                    choice.backend.start(policy, log);
+                }
                 return new Engine(policy, choice.backend, log, events);
+            }
+
+            @Override
+            public void publish(Policy policy, Policy also) {
+                Installer.publishPolicy(bridge, policy, also);
             }
         };
     }

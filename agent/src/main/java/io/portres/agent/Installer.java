@@ -294,8 +294,20 @@ public final class Installer {
      * whether JDK 8/11 DatagramChannels must bind explicitly before send/connect.
      */
     static void publishPolicy(Class<?> bridge, Policy policy) {
+        publishPolicy(bridge, policy, null);
+    }
+
+    /** As above, admitting the binds of both policies (while a reload swaps one for the other). */
+    static void publishPolicy(Class<?> bridge, Policy policy, Policy also) {
         try {
-            bridge.getField("candidatePorts").set(null, candidatePorts(policy));
+            long[] bits = candidatePorts(policy);
+            if (also != null) {
+                long[] more = candidatePorts(also);
+                for (int i = 0; i < bits.length; i++) {
+                    bits[i] |= more[i];
+                }
+            }
+            bridge.getField("candidatePorts").set(null, bits);
         } catch (Throwable ignored) {
             // the field is ours; this cannot fail short of a broken build
         }
