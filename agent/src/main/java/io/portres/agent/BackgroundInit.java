@@ -105,7 +105,8 @@ final class BackgroundInit implements Runnable {
                 background.started.countDown();
             }
             Path file = Paths.get(options.policy()).toAbsolutePath().normalize();
-            PolicyReloader reloader = new PolicyReloader(file, options.backend(), reconfigure(bridge), backends);
+            PolicyReloader reloader = new PolicyReloader(file, options.backend(), reconfigure(bridge), backends,
+                    Installer.policyStamp);
             if (options.reload()) {
                 reloader.start();
                 log.info("watching " + file + " for changes (reload=true)");

@@ -42,6 +42,11 @@ public final class Installer {
 
     private static final Object LOCK = new Object();
     private static boolean installed;
+    /**
+     * The policy file's modification time and size just before premain read it: the reloader hashes the file later,
+     * and takes that content as the one in force only if these have not changed meanwhile.
+     */
+    static volatile long[] policyStamp;
 
     private Installer() {
     }
@@ -83,6 +88,8 @@ public final class Installer {
                     + " or PORTRES_POLICY");
         } else if (errors.isEmpty()) {
             try {
+                java.io.File f = new java.io.File(options.policy());
+                policyStamp = new long[] {f.lastModified(), f.length()};
                 policy = PolicyLoader.load(Paths.get(options.policy()));
             } catch (PolicyException e) {
                 for (Problem p : e.problems()) {

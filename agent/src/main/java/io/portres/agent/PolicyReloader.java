@@ -73,13 +73,20 @@ public final class PolicyReloader {
     private byte[] appliedHash;
     private byte[] attemptedHash;
 
+    /**
+     * @param loadedStamp the file's modification time and size when the policy in force was read (null: unknown):
+     *                    if the file differs from it now, it changed since, and its first stable content is applied
+     */
     PolicyReloader(Path file, String requestedBackend, Reconfigure reconfigure,
-                   CopyOnWriteArrayList<ReservationBackend> started) {
+                   CopyOnWriteArrayList<ReservationBackend> started, long[] loadedStamp) {
         this.file = file;
         this.requestedBackend = requestedBackend;
         this.reconfigure = reconfigure;
         this.started = started;
-        this.appliedHash = hash(read(file));
+        File f = file.toFile();
+        long[] now = {f.lastModified(), f.length()};
+        byte[] h = hash(read(file));
+        this.appliedHash = loadedStamp != null && Arrays.equals(loadedStamp, now) ? h : null;
         this.attemptedHash = appliedHash;
     }
 
