@@ -6,18 +6,15 @@ import io.portres.it.support.Events;
 import io.portres.it.support.ForkedJvm;
 import io.portres.it.support.JdkMatrix;
 import io.portres.it.support.Policies;
+import io.portres.it.support.RunningJvm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -37,28 +34,12 @@ class ReloadAndJmxIT {
     void aValidNewPolicyReplacesTheOldOneUnderConcurrentBindsAndABadOneDoesNot(@TempDir Path dir) throws Exception {
         Path p = Policies.write(dir, "policy.yaml", policy(40400));
         Path stop = dir.resolve("stop");
-        List<String> cmd = ForkedJvm.on(JdkMatrix.current()).jvmArgs("-Dportres.reloadPollMillis=100")
-                .agent("policy=" + p + ",reload=true").main(BindLoop.class.getName(), "4", stop.toString()).command();
-        Process proc = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
-        final List<String> lines = new ArrayList<String>();
-        final BufferedReader out = new BufferedReader(new InputStreamReader(proc.getInputStream(),
-                StandardCharsets.UTF_8));
-        Thread reader = new Thread(new Runnable() {
-            @Override
-            public void run() {
-                try {
-                    for (String l; (l = out.readLine()) != null; ) {
-                        synchronized (lines) {
-                            lines.add(l);
-                        }
-                    }
-                } catch (Exception ignored) {
-                    // process ended
-                }
-            }
-        });
-        reader.start();
-        try {
+        ForkedJvm jvm = ForkedJvm.on(JdkMatrix.current()).workDir(dir.toFile())
+                .jvmArgs("-Dportres.reloadPollMillis=100").agent("policy=" + p + ",reload=true")
+                .main(BindLoop.class.getName(), "4", stop.toString());
+        int exit;
+        String output;
+        try (RunningJvm app = new RunningJvm(jvm.processBuilder())) {
             awaitEvents(dir, "reloaded", 0, 20);
             Thread.sleep(300);
             Policies.write(dir, "policy.yaml", "version: 1\nrules: [ this is not a policy\n");
@@ -67,13 +48,10 @@ class ReloadAndJmxIT {
             Policies.write(dir, "policy.yaml", policy(40500));
             awaitEvents(dir, "reloaded", 1, 100);
             Thread.sleep(300);
-            Files.createFile(stop);
-            assertThat(proc.waitFor(60, TimeUnit.SECONDS)).isTrue();
-            reader.join();
-        } finally {
-            proc.destroyForcibly();
+            exit = app.stop(stop);
+            output = app.text();
         }
-        assertThat(proc.exitValue()).as(String.join("\n", lines)).isZero();
+        assertThat(exit).as(output).isZero();
         List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
         int phase = 0; // 0: old policy, 1: after the failed reload (still old), 2: after the good reload
         int beforeGood = 0;

@@ -192,20 +192,28 @@ public final class JdkAccess {
 
     /** The legacy {@code SocketImpl}/{@code DatagramSocketImpl}'s own FileDescriptor ({@code fd}), or null. */
     public static FileDescriptor legacyFd(Object impl) {
-        if (impl == null) {
-            return null;
-        }
         try {
-            Class<?> owner = impl instanceof java.net.SocketImpl ? java.net.SocketImpl.class
-                    : impl instanceof java.net.DatagramSocketImpl ? java.net.DatagramSocketImpl.class : null;
-            if (owner == null) {
-                return null;
-            }
-            java.lang.reflect.Field f = owner.getDeclaredField("fd");
-            f.setAccessible(true);
-            return (FileDescriptor) f.get(impl);
+            java.lang.reflect.Field f = impl instanceof java.net.SocketImpl ? LegacyFd.SOCKET
+                    : impl instanceof java.net.DatagramSocketImpl ? LegacyFd.DATAGRAM : null;
+            return f == null ? null : (FileDescriptor) f.get(impl);
         } catch (Throwable t) {
             return null;
+        }
+    }
+
+    /** The {@code fd} fields of the legacy impls, made accessible once (java.net is opened to the agent). */
+    private static final class LegacyFd {
+        static final java.lang.reflect.Field SOCKET = field(java.net.SocketImpl.class);
+        static final java.lang.reflect.Field DATAGRAM = field(java.net.DatagramSocketImpl.class);
+
+        private static java.lang.reflect.Field field(Class<?> owner) {
+            try {
+                java.lang.reflect.Field f = owner.getDeclaredField("fd");
+                f.setAccessible(true);
+                return f;
+            } catch (Throwable t) {
+                return null;
+            }
         }
     }
 

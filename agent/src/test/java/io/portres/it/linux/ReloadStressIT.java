@@ -104,17 +104,11 @@ class ReloadStressIT {
             assertThat(summary).as(all).matches("binds \\d+ outside 0 errors 0");
             assertThat(lastFds).as("descriptors after " + (6 * CYCLES) + " changes, against after 18")
                     .isBetween(baselineFds - 2, baselineFds + 2);
-            long recorded = 0;
-            for (char which : new char[] {'a', 'b'}) {
-                for (Map<String, Object> e : Events.read(dir.resolve(which + ".jsonl"))) {
-                    if ("servers".equals(e.get("rule"))) {
-                        long start = "a".equals(e.get("reservation")) ? 47100 : 47150;
-                        assertThat(e.get("outcome")).as(e.toString()).isEqualTo("associated");
-                        assertThat((Long) e.get("boundPort")).as(e.toString()).isBetween(start, start + 49);
-                        recorded++;
-                    }
-                }
-            }
+            Map<String, Integer> blocks = new java.util.HashMap<>();
+            blocks.put("a", 47100);
+            blocks.put("b", 47150);
+            long recorded = Events.assertAssociatedInBlocks("servers", blocks, 50, dir.resolve("a.jsonl"),
+                    dir.resolve("b.jsonl"));
             assertThat(recorded).as("binds recorded").isGreaterThan(1000)
                     .isEqualTo(Long.parseLong(summary.split(" ")[1]));
         }
