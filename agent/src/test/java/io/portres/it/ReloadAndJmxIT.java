@@ -1,6 +1,6 @@
 package io.portres.it;
 
-import io.portres.it.apps.BindLoop;
+import io.portres.it.apps.ReloadStress;
 import io.portres.it.apps.MBeanProbe;
 import io.portres.it.support.Events;
 import io.portres.it.support.ForkedJvm;
@@ -36,7 +36,7 @@ class ReloadAndJmxIT {
         Path stop = dir.resolve("stop");
         ForkedJvm jvm = ForkedJvm.on(JdkMatrix.current()).workDir(dir.toFile())
                 .jvmArgs("-Dportres.reloadPollMillis=100").agent("policy=" + p + ",reload=true")
-                .main(BindLoop.class.getName(), "4", stop.toString());
+                .main(ReloadStress.class.getName(), "4", stop.toString(), "40400", "40519");
         int exit;
         String output;
         try (RunningJvm app = new RunningJvm(jvm.processBuilder())) {
@@ -52,6 +52,7 @@ class ReloadAndJmxIT {
             output = app.text();
         }
         assertThat(exit).as(output).isZero();
+        assertThat(output).as("no bind outside both blocks, none failed").contains(" outside 0 errors 0");
         List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
         int phase = 0; // 0: old policy, 1: after the failed reload (still old), 2: after the good reload
         int beforeGood = 0;

@@ -1,78 +1,40 @@
 package io.portres.agent.backend;
 
 import io.portres.policy.Protocol;
-import io.portres.policy.Reservation;
 import io.portres.policy.Rule;
 
 import java.io.FileDescriptor;
+import java.lang.reflect.Proxy;
 import java.net.InetAddress;
+import java.util.HashMap;
+import java.util.Map;
 
-/** A fixed {@link BindAttempt} for backend unit tests. */
-public final class TestAttempt implements BindAttempt {
-    private final FileDescriptor fd;
-    private final InetAddress address;
-    private final int port;
-    private final Protocol protocol;
-    private final boolean implicit;
-    private final Rule rule;
+/** Fixed {@link BindAttempt}s for backend unit tests. */
+public final class TestAttempt {
 
-    public TestAttempt(FileDescriptor fd, InetAddress address, int port, Protocol protocol, boolean implicit,
-                       Rule rule) {
-        this.fd = fd;
-        this.address = address;
-        this.port = port;
-        this.protocol = protocol;
-        this.implicit = implicit;
-        this.rule = rule;
+    private TestAttempt() {
     }
 
-    @Override
-    public int site() {
-        return 0;
-    }
-
-    @Override
-    public Object context() {
-        return null;
-    }
-
-    @Override
-    public FileDescriptor fd() {
-        return fd;
-    }
-
-    @Override
-    public int handle() {
-        return -1;
-    }
-
-    @Override
-    public InetAddress address() {
-        return address;
-    }
-
-    @Override
-    public int port() {
-        return port;
-    }
-
-    @Override
-    public Protocol protocol() {
-        return protocol;
-    }
-
-    @Override
-    public boolean implicit() {
-        return implicit;
-    }
-
-    @Override
-    public Rule rule() {
-        return rule;
-    }
-
-    @Override
-    public Reservation reservation() {
-        return rule.reservation();
+    /** A bind seen at site 0 with no OS handle; every other value as given. */
+    public static BindAttempt of(FileDescriptor fd, InetAddress address, int port, Protocol protocol,
+                                 boolean implicit, Rule rule) {
+        final Map<String, Object> v = new HashMap<>();
+        v.put("site", 0);
+        v.put("context", null);
+        v.put("fd", fd);
+        v.put("handle", -1);
+        v.put("address", address);
+        v.put("port", port);
+        v.put("protocol", protocol);
+        v.put("implicit", implicit);
+        v.put("rule", rule);
+        v.put("reservation", rule.reservation());
+        return (BindAttempt) Proxy.newProxyInstance(BindAttempt.class.getClassLoader(),
+                new Class<?>[] {BindAttempt.class}, (proxy, method, args) -> {
+                    if (!v.containsKey(method.getName())) {
+                        throw new UnsupportedOperationException(method.getName());
+                    }
+                    return v.get(method.getName());
+                });
     }
 }

@@ -222,7 +222,7 @@ class WindowsBackendTest {
         }, null, true, 200);
         Policy p = policy("  a: { protocol: tcp, startPort: 50000, count: 10 }\n");
         b.start(p, new AgentLog(LogLevel.INFO, LineSink.file(dir.resolve("log.txt"), false)));
-        BindAttempt attempt = new io.portres.agent.backend.TestAttempt(new FileDescriptor(), null, 0, Protocol.TCP,
+        BindAttempt attempt = io.portres.agent.backend.TestAttempt.of(new FileDescriptor(), null, 0, Protocol.TCP,
                 false, p.rules().get(0));
         long t0 = System.nanoTime();
         assertThatThrownBy(() -> b.associate(attempt)).isInstanceOf(AssociationException.class)
