@@ -140,8 +140,8 @@ public final class Engine {
     }
 
     /**
-     * Releases what this engine holds and {@code successor} did not take over: closes its log and events sinks
-     * (after the writer thread wrote what was queued for them) and stops its backend. Once only.
+     * Releases what this engine holds and {@code successor} did not take over: stops its backend and closes its log
+     * and events sinks (on the writer thread, once it wrote what was queued before). Once only.
      */
     public synchronized void close(Engine successor) {
         if (closed) {
@@ -153,13 +153,22 @@ public final class Engine {
         } catch (Throwable t) {
             log.agentBug("stopping the backend of a replaced policy", t);
         }
-        io.portres.agent.log.AsyncWriter.flush(2000);
         if (successor == null || successor.log.sink() != log.sink()) {
-            log.sink().close();
+            closeAfterQueued(log.sink());
         }
         if (events != null && (successor == null || successor.events != events)) {
-            events.sink().close();
+            closeAfterQueued(events.sink());
         }
+    }
+
+    /** Closes {@code sink} on the writer thread, after the lines queued before (for it) are written. */
+    private static void closeAfterQueued(final io.portres.agent.log.LineSink sink) {
+        io.portres.agent.log.AsyncWriter.submit(new io.portres.agent.log.AsyncWriter.Entry() {
+            @Override
+            public void writeTo() {
+                sink.close();
+            }
+        });
     }
 
     /** The info line and the event of a decided bind. */

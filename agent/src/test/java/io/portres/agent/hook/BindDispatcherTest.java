@@ -300,6 +300,75 @@ class BindDispatcherTest {
     }
 
     @Test
+    void underConcurrentReloadsEveryBindIsBoundAndRecordedByTheEngineThatDecidedIt() throws Exception {
+        int threads = 4;
+        int bindsEach = 300;
+        List<Engine> engines = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Integer> starts = java.util.Collections.synchronizedList(new ArrayList<>());
+        engines.add(engine("enforce", new BlockBackend(), "-0"));
+        starts.add(BLOCK);
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger failures = new java.util.concurrent.atomic.AtomicInteger();
+        Thread reloader = new Thread(() -> {
+            try {
+                for (int i = 1; !done.get() && i <= 200; i++) {
+                    Engine old = engines.get(engines.size() - 1);
+                    int start = i % 2 == 0 ? BLOCK : BLOCK + 10;
+                    Policy p = PolicyLoader.parse("mode: enforce\n" + POLICY.replace("startPort: " + BLOCK,
+                            "startPort: " + start), "p.yaml", dir);
+                    Engine next = new Engine(p, new BlockBackend(), new AgentLog(LogLevel.WARN,
+                            LineSink.file(dir.resolve("portres-" + i + ".log"), false)),
+                            new EventLog(LineSink.file(dir.resolve("events-" + i + ".jsonl"), false)));
+                    engines.add(next);
+                    starts.add(start);
+                    BindDispatcher.setEngine(next);
+                    if (!old.retire(10000)) {
+                        failures.incrementAndGet();
+                    }
+                    old.close(next);
+                }
+            } catch (Exception e) {
+                failures.incrementAndGet();
+                throw new AssertionError(e);
+            }
+        });
+        List<Thread> binders = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            binders.add(new Thread(() -> {
+                for (int i = 0; i < bindsEach; i++) {
+                    try (ServerSocketChannel c = ServerSocketChannel.open()) {
+                        bind(c, 0);
+                    } catch (Exception e) {
+                        failures.incrementAndGet();
+                    }
+                }
+            }));
+        }
+        reloader.start();
+        binders.forEach(Thread::start);
+        for (Thread b : binders) {
+            b.join();
+        }
+        done.set(true);
+        reloader.join();
+        assertThat(failures.get()).isZero();
+        assertThat(engines.size()).as("reloads while binding").isGreaterThan(10);
+        long recorded = 0;
+        for (int i = 0; i < engines.size(); i++) {
+            assertThat(engines.get(i).inFlight()).isZero();
+            int start = starts.get(i);
+            for (Map<String, Object> e : events("-" + i)) {
+                assertThat(e).as("engine " + i).containsEntry("outcome", "associated");
+                assertThat((Long) e.get("boundPort")).as("engine " + i + ": " + e).isBetween((long) start,
+                        start + 9L);
+                recorded++;
+            }
+        }
+        assertThat(recorded).isEqualTo((long) threads * bindsEach);
+        assertThat(RealBindBridge.IN_FLIGHT.get()).isZero();
+    }
+
+    @Test
     void unmatchedBindLeavesNoTrace() throws Exception {
         engine("enforce", new RejectBackend());
         assertThat(BindDispatcher.before(Sites.LEGACY_TCP_BIND, null, new FileDescriptor(), any(), 8080))

@@ -34,8 +34,10 @@ import java.util.concurrent.TimeUnit;
  *   <li>persistent, with a literal {@code token}: used as given;</li>
  *   <li>persistent: looked up by its exact (startPort, count) at every start (tokens change at reboot and are never
  *       kept on disk); with {@code create: true}, created when the lookup finds none;</li>
- *   <li>runtime: acquired with {@code SIO_ACQUIRE_PORT_RESERVATION} on a socket the agent keeps open for the JVM's
- *       lifetime (a given startPort, or any free block when it is 0), released at shutdown. No elevation needed.</li>
+ *   <li>runtime: acquired with {@code SIO_ACQUIRE_PORT_RESERVATION} on a socket the agent keeps open while a policy
+ *       needs it (a given startPort, or any free block when it is 0): a reload whose policy defines it identically
+ *       keeps it (block and token), otherwise it is released when its policy is retired, or at shutdown. No
+ *       elevation needed.</li>
  * </ul>
  * A matched bind that arrives before that work is done waits for it, at most {@link #readyTimeoutMillis()}; then
  * the association fails and {@code onError} applies. The outcome of start-up is logged as a self-check.
