@@ -72,6 +72,7 @@ public final class PolicyReloader {
     /** The content in force (its hash), and the last content a reload was attempted with. */
     private byte[] appliedHash;
     private byte[] attemptedHash;
+    private final long[] loadedStamp;
 
     /**
      * @param loadedStamp the file's modification time and size when the policy in force was read (null: unknown):
@@ -83,11 +84,19 @@ public final class PolicyReloader {
         this.requestedBackend = requestedBackend;
         this.reconfigure = reconfigure;
         this.started = started;
+        this.loadedStamp = loadedStamp;
+    }
+
+    /**
+     * The content in force, read when the watch starts (on its thread: a JVM without {@code reload=true} never
+     * hashes, and never loads the security providers that MessageDigest needs).
+     */
+    private synchronized void initialState() {
         File f = file.toFile();
         long[] now = {f.lastModified(), f.length()};
         byte[] h = hash(read(file));
-        this.appliedHash = loadedStamp != null && Arrays.equals(loadedStamp, now) ? h : null;
-        this.attemptedHash = appliedHash;
+        appliedHash = loadedStamp != null && Arrays.equals(loadedStamp, now) ? h : null;
+        attemptedHash = appliedHash;
     }
 
     public String lastReload() {
@@ -114,6 +123,7 @@ public final class PolicyReloader {
     }
 
     private void watch() {
+        initialState();
         byte[] pending = null;
         while (true) {
             try {

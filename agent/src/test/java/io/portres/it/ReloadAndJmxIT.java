@@ -40,13 +40,13 @@ class ReloadAndJmxIT {
         int exit;
         String output;
         try (RunningJvm app = new RunningJvm(jvm.processBuilder())) {
-            awaitEvents(dir, "reloaded", 0, 20);
+            app.awaitFds(); // the application runs: the policy it started with was read
             Thread.sleep(300);
             Policies.write(dir, "policy.yaml", "version: 1\nrules: [ this is not a policy\n");
-            awaitEvents(dir, "reload-failed", 1, 100);
+            awaitEvents(dir, "reload-failed", 1, 400);
             Thread.sleep(300);
             Policies.write(dir, "policy.yaml", policy(40500));
-            awaitEvents(dir, "reloaded", 1, 100);
+            awaitEvents(dir, "reloaded", 1, 400);
             Thread.sleep(300);
             exit = app.stop(stop);
             output = app.text();
