@@ -30,7 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @EnabledOnOs(OS.LINUX)
 class ReloadStressIT {
 
-    static final long POLL_MILLIS = 40;
+    static final long POLL_MILLIS = 100;
     private static final int CYCLES = 40; // 6 changes each
 
     /** Two policies of exactly the same length: blocks 47100-47149 ('a') and 47150-47199 ('b'). */
@@ -72,7 +72,7 @@ class ReloadStressIT {
                 file.replaceAtomically("version: 1\nrules: [ this is not a policy " + cycle + "\n");
                 expect(0, 1);
                 other = current == 'a' ? 'b' : 'a';
-                file.writeSlowly(policy(other), POLL_MILLIS / 2); // applied once, complete
+                file.writeSlowly(policy(other), POLL_MILLIS / 10); // applied once, complete (a pause far below a poll)
                 expect(1, 0);
                 current = other;
                 other = current == 'a' ? 'b' : 'a';
