@@ -109,7 +109,8 @@ final class BackgroundInit implements Runnable {
                 return; // discover=<file> alone: no policy to reload or to show in an MBean
             }
             Path file = Paths.get(options.policy()).toAbsolutePath().normalize();
-            PolicyReloader reloader = new PolicyReloader(file, options.backend(), reconfigure(bridge), backends);
+            PolicyReloader reloader = new PolicyReloader(file, options.backend(), reconfigure(bridge), backends,
+                    Installer.policyStamp);
             if (options.reload()) {
                 reloader.start();
                 log.info("watching " + file + " for changes (reload=true)");
@@ -153,21 +154,34 @@ final class BackgroundInit implements Runnable {
     static PolicyReloader.Reconfigure reconfigure(final Class<?> bridge) {
         return new PolicyReloader.Reconfigure() {
             @Override
-            public Engine apply(Policy policy, Backends.Choice choice) throws Exception {
-                Engine current = BindDispatcher.engine();
+            public Engine apply(Policy policy, Backends.Choice choice, Engine current) throws Exception {
                 LogSettings settings = policy.log();
+                // Each engine holds its own reference to its files: LineSink.file shares one sink per path and closes it
+                // when its last holder closes it, so a file that stays the same across a reload stays open.
                 AgentLog log = new AgentLog(settings.level(), settings.file() == null ? LineSink.stderr()
                         : LineSink.file(settings.file(), true, settings.maxSize(), settings.keep()));
-                EventLog events = settings.events() == null ? null
-                        : current != null && current.events() != null
-                        && settings.events().equals(current.policy().log().events()) ? current.events()
-                        : new EventLog(LineSink.file(settings.events(), false, settings.maxSize(), settings.keep()));
+                EventLog events;
+                try {
+                    events = settings.events() == null ? null
+                            : new EventLog(LineSink.file(settings.events(), false, settings.maxSize(), settings.keep()));
+                } catch (Exception e) {
+                    log.close();
+                    throw e;
+                }
                 for (Problem w : policy.warnings()) {
                     log.warn(w.toString());
                 }
-                choice.backend.start(policy, log);
-                Installer.publishPolicy(bridge, policy);
+                if (current != null) {
+                    choice.backend.startAfter(current.backend(), policy, log);
+                } else {
+                    choice.backend.start(policy, log);
+                }
                 return new Engine(policy, choice.backend, log, events);
+            }
+
+            @Override
+            public void publish(Policy policy, Policy also) {
+                Installer.publishPolicy(bridge, policy, also);
             }
         };
     }
@@ -235,8 +249,11 @@ final class BackgroundInit implements Runnable {
             StackCapture.callerFrames(2);
             // what the first matched bind needs: formatting of the log line and the event
             io.portres.agent.log.EventLog.event(System.currentTimeMillis(), "warm-up", "tcp", "0.0.0.0", 0, 1, "r",
-                    "r", null, "audit", null, "audited", null).toJson();
-            new io.portres.agent.backend.BindAttempt().reset(0, null, null, null, 0, null, false);
+                    "r", null, "audit", null, "audited", null, null).toJson();
+            // the dispatcher's per-bind classes, so that the first matched bind loads none of them
+            Class.forName(io.portres.agent.hook.BindCall.class.getName());
+            io.portres.agent.hook.BindCall.Outcome.values();
+            io.portres.agent.hook.BindCall.State.values();
             bridge.getMethod("warmUp").invoke(null); // the bridge's handles on the dispatcher, and their invokers
             for (String note : transformer.notes()) {
                 log.warn(note);

@@ -44,6 +44,11 @@ public final class Installer {
 
     private static final Object LOCK = new Object();
     private static boolean installed;
+    /**
+     * The policy file's modification time and size just before premain read it: the reloader hashes the file later,
+     * and takes that content as the one in force only if these have not changed meanwhile.
+     */
+    static volatile long[] policyStamp;
 
     private Installer() {
     }
@@ -87,6 +92,8 @@ public final class Installer {
             policy = Discovery.policyWithoutRules(); // discover=<file> alone: no rule, nothing changed
         } else if (errors.isEmpty()) {
             try {
+                java.io.File f = new java.io.File(options.policy());
+                policyStamp = new long[] {f.lastModified(), f.length()};
                 policy = PolicyLoader.load(Paths.get(options.policy()));
             } catch (PolicyException e) {
                 for (Problem p : e.problems()) {
@@ -336,10 +343,20 @@ public final class Installer {
      * whether JDK 8/11 DatagramChannels must bind explicitly before send/connect.
      */
     static void publishPolicy(Class<?> bridge, Policy policy) {
+        publishPolicy(bridge, policy, null);
+    }
+
+    /** As above, admitting the binds of both policies (while a reload swaps one for the other). */
+    static void publishPolicy(Class<?> bridge, Policy policy, Policy also) {
         try {
             long[] bits = candidatePorts(policy);
             if (discovering) {
                 java.util.Arrays.fill(bits, -1L); // discover=<file>: every bind reaches the dispatcher
+            } else if (also != null) {
+                long[] more = candidatePorts(also);
+                for (int i = 0; i < bits.length; i++) {
+                    bits[i] |= more[i];
+                }
             }
             bridge.getField("candidatePorts").set(null, bits);
         } catch (Throwable ignored) {

@@ -123,7 +123,7 @@ class EveryApiIT {
             assertThat(e.get("token")).as(name).isNull();
             assertThat((String) e.get("caller")).as(name).startsWith("io.portres.it.apps.BindEveryApi");
             assertThat(e.keySet()).containsExactly("time", "pid", "thread", "protocol", "address", "port",
-                    "boundPort", "rule", "reservation", "token", "backend", "caller", "outcome", "error");
+                    "boundPort", "rule", "reservation", "token", "backend", "caller", "outcome", "error", "matched");
         }
         assertThat(missing).as("APIs whose bind produced no event on " + jdk + "\n" + r + "\nevents: " + events)
                 .isEmpty();

@@ -1,6 +1,6 @@
 package io.portres.it;
 
-import io.portres.it.apps.BindLoop;
+import io.portres.it.apps.ReloadStress;
 import io.portres.it.apps.MBeanProbe;
 import io.portres.it.apps.NoJmxApp;
 import io.portres.it.support.Jdk;
@@ -8,20 +8,17 @@ import io.portres.it.support.Events;
 import io.portres.it.support.ForkedJvm;
 import io.portres.it.support.JdkMatrix;
 import io.portres.it.support.Policies;
+import io.portres.it.support.RunningJvm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -41,44 +38,25 @@ class ReloadAndJmxIT {
     void aValidNewPolicyReplacesTheOldOneUnderConcurrentBindsAndABadOneDoesNot(@TempDir Path dir) throws Exception {
         Path p = Policies.write(dir, "policy.yaml", policy(40400));
         Path stop = dir.resolve("stop");
-        List<String> cmd = ForkedJvm.on(JdkMatrix.current()).jvmArgs("-Dportres.reloadPollMillis=100")
-                .agent("policy=" + p + ",reload=true").main(BindLoop.class.getName(), "4", stop.toString()).command();
-        Process proc = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
-        final List<String> lines = new ArrayList<String>();
-        final BufferedReader out = new BufferedReader(new InputStreamReader(proc.getInputStream(),
-                StandardCharsets.UTF_8));
-        Thread reader = new Thread(new Runnable() {
-            @Override
-            public void run() {
-                try {
-                    for (String l; (l = out.readLine()) != null; ) {
-                        synchronized (lines) {
-                            lines.add(l);
-                        }
-                    }
-                } catch (Exception ignored) {
-                    // process ended
-                }
-            }
-        });
-        reader.start();
-        try {
-            // the watcher takes its first look at the file when it starts: a change written before then is no change
-            awaitLog(dir, "watching ");
+        ForkedJvm jvm = ForkedJvm.on(JdkMatrix.current()).workDir(dir.toFile())
+                .jvmArgs("-Dportres.reloadPollMillis=100").agent("policy=" + p + ",reload=true")
+                .main(ReloadStress.class.getName(), "4", stop.toString(), "40400", "40519");
+        int exit;
+        String output;
+        try (RunningJvm app = new RunningJvm(jvm.processBuilder())) {
+            app.awaitFds(); // the application runs: the policy it started with was read
             Thread.sleep(300);
             Policies.write(dir, "policy.yaml", "version: 1\nrules: [ this is not a policy\n");
-            awaitEvents(dir, "reload-failed", 1, 100);
+            awaitEvents(dir, "reload-failed", 1, 400);
             Thread.sleep(300);
             Policies.write(dir, "policy.yaml", policy(40500));
-            awaitEvents(dir, "reloaded", 1, 100);
+            awaitEvents(dir, "reloaded", 1, 400);
             Thread.sleep(300);
-            Files.createFile(stop);
-            assertThat(proc.waitFor(60, TimeUnit.SECONDS)).isTrue();
-            reader.join();
-        } finally {
-            proc.destroyForcibly();
+            exit = app.stop(stop);
+            output = app.text();
         }
-        assertThat(proc.exitValue()).as(String.join("\n", lines)).isZero();
+        assertThat(exit).as(output).isZero();
+        assertThat(output).as("no bind outside both blocks, none failed").contains(" outside 0 errors 0");
         List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
         int phase = 0; // 0: old policy, 1: after the failed reload (still old), 2: after the good reload
         int beforeGood = 0;
@@ -112,16 +90,6 @@ class ReloadAndJmxIT {
         String log = new String(Files.readAllBytes(dir.resolve("portres.log")), StandardCharsets.UTF_8);
         assertThat(log).contains("failed: ").contains("the running policy stays in force")
                 .contains("reloaded policy ");
-    }
-
-    private static void awaitLog(Path dir, String text) throws Exception {
-        Path log = dir.resolve("portres.log");
-        for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60); System.nanoTime() < end; Thread.sleep(50)) {
-            if (Files.exists(log) && new String(Files.readAllBytes(log), StandardCharsets.UTF_8).contains(text)) {
-                return;
-            }
-        }
-        throw new AssertionError("the agent never logged '" + text + "'");
     }
 
     private static void awaitEvents(Path dir, String outcome, int already, int maxPolls) throws Exception {

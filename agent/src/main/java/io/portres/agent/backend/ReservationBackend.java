@@ -13,7 +13,10 @@ import io.portres.policy.Reservation;
  * <ul>
  *   <li>{@link #associate} runs inside the JDK's bind method, holding socket locks: keep it short, never block on
  *       I/O other than the OS call itself, never open a socket (the re-entrancy guard would skip it silently).</li>
- *   <li>Never retain the {@link BindAttempt}: it is reused for the thread's next bind.</li>
+ *   <li>The {@link BindAttempt} is a read-only view of one bind; do not keep it after the call returns.</li>
+ *   <li>The dispatcher reads the socket's bound port back from the OS after every matched bind and records
+ *       {@code associated} only when {@link #inBlock} says it is inside the block; a backend need not (and cannot)
+ *       report a port itself.</li>
  *   <li>Report a failed association by throwing {@link AssociationException} with a message that names the cause
  *       and the fix; the dispatcher applies {@code onError}. Any other exception is treated as an agent bug.</li>
  * </ul>
@@ -49,8 +52,7 @@ public interface ReservationBackend {
 
     /**
      * Called in place of the JDK's native bind when {@link #associate} returned {@link #BIND_IN_RESERVATION}: binds
-     * through {@code nativeBind}, for example trying the ports of the reservation's block until one is free, and
-     * sets {@link BindAttempt#boundPort}. Throws {@link AssociationException} when the reservation cannot take the
+     * through {@code nativeBind}, for example trying the ports of the reservation's block until one is free. Throws {@link AssociationException} when the reservation cannot take the
      * socket (the dispatcher applies {@code onError}), or the JDK's own exception for other bind failures.
      */
     default void bindInReservation(BindAttempt attempt, NativeBind nativeBind) throws AssociationException,
@@ -67,7 +69,35 @@ public interface ReservationBackend {
      */
     String explainBindFailure(BindAttempt attempt, Throwable failure);
 
-    /** Releases what {@link #start} acquired (runtime reservations, native resources). Called at JVM shutdown. */
+    /**
+     * Whether {@code port} is a port of {@code reservation}'s block as this backend holds it (for a runtime block
+     * acquired at any free start port: the block acquired). Only a bound port inside is recorded {@code associated}.
+     */
+    default boolean inBlock(Reservation reservation, int port) {
+        return reservation.contains(port);
+    }
+
+    /**
+     * On a reload, in place of {@link #start}: {@code previous} is the backend of the policy in force (possibly of
+     * another class). A backend may take over from it what the new policy defines identically (a runtime reservation
+     * keeps its block and token), so that {@code previous.stop()} later releases only the rest.
+     */
+    default void startAfter(ReservationBackend previous, Policy policy, AgentLog log) {
+        start(policy, log);
+    }
+
+    /**
+     * Waits, at most {@code timeoutMillis}, for the work {@link #start} handed to a background thread. Returns null
+     * when the backend serves the policy, else why not: a reload is then refused and the running policy stays.
+     */
+    default String awaitStarted(long timeoutMillis) {
+        return null;
+    }
+
+    /**
+     * Releases what {@link #start} acquired and was not taken over (runtime reservations, native resources). Called
+     * when a reload retired this backend's policy, and at JVM shutdown.
+     */
     void stop();
 
     /**

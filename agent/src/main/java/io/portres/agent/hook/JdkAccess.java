@@ -190,6 +190,70 @@ public final class JdkAccess {
         }
     }
 
+    /** The legacy {@code SocketImpl}/{@code DatagramSocketImpl}'s own FileDescriptor ({@code fd}), or null. */
+    public static FileDescriptor legacyFd(Object impl) {
+        try {
+            java.lang.reflect.Field f = impl instanceof java.net.SocketImpl ? LegacyFd.SOCKET
+                    : impl instanceof java.net.DatagramSocketImpl ? LegacyFd.DATAGRAM : null;
+            return f == null ? null : (FileDescriptor) f.get(impl);
+        } catch (Throwable t) {
+            return null;
+        }
+    }
+
+    /** The {@code fd} fields of the legacy impls, made accessible once (java.net is opened to the agent). */
+    private static final class LegacyFd {
+        static final java.lang.reflect.Field SOCKET = field(java.net.SocketImpl.class);
+        static final java.lang.reflect.Field DATAGRAM = field(java.net.DatagramSocketImpl.class);
+
+        private static java.lang.reflect.Field field(Class<?> owner) {
+            try {
+                java.lang.reflect.Field f = owner.getDeclaredField("fd");
+                f.setAccessible(true);
+                return f;
+            } catch (Throwable t) {
+                return null;
+            }
+        }
+    }
+
+    /**
+     * Releases the socket's port at once and leaves the descriptor valid until its owner closes it: the JDK's own
+     * "pre-close" ({@code dup2} of a closed socket over the fd, as for an asynchronous close), so that a socket that
+     * must not stay bound is undone without closing a descriptor number the JDK still holds. Falls back to nothing
+     * (the bind still throws) where the JDK has no such call (Windows). Returns whether it was done.
+     */
+    public static boolean preClose(FileDescriptor fd) {
+        MethodHandle h = PreClose.HANDLE;
+        if (fd == null || h == null) {
+            return false;
+        }
+        try {
+            h.invokeExact(fd);
+            return true;
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
+    /** {@code preClose0}: UnixDispatcher on JDK 21+, FileDispatcherImpl before; absent on Windows. */
+    private static final class PreClose {
+        static final MethodHandle HANDLE = find();
+
+        private static MethodHandle find() {
+            for (String owner : new String[] {"sun.nio.ch.UnixDispatcher", "sun.nio.ch.FileDispatcherImpl"}) {
+                try {
+                    Class<?> c = Class.forName(owner, true, null);
+                    return Handles.privateLookup(c).findStatic(c, "preClose0",
+                            MethodType.methodType(void.class, FileDescriptor.class));
+                } catch (Throwable notHere) {
+                    // next candidate
+                }
+            }
+            return null;
+        }
+    }
+
     public static boolean isIPv6Available() {
         try {
             return Handles.IS_IPV6_AVAILABLE != null && (boolean) Handles.IS_IPV6_AVAILABLE.invokeExact();

@@ -15,7 +15,7 @@ public final class EventLog {
             public String line(long lost, long sinceMillis, String cause) {
                 return event(System.currentTimeMillis(), Thread.currentThread().getName(), null, null, 0, -1, null,
                         null, null, null, null, "dropped", lost + " event(s) were not written since "
-                                + Iso8601.format(sinceMillis) + " (" + cause + ")").toJson();
+                                + Iso8601.format(sinceMillis) + " (" + cause + ")", null).toJson();
             }
         });
     }
@@ -44,6 +44,7 @@ public final class EventLog {
         String caller;
         String outcome;
         String error;
+        String matched;
 
         @Override
         public String line() {
@@ -76,6 +77,8 @@ public final class EventLog {
             Json.string(sb, outcome);
             sb.append(",\"error\":");
             Json.string(sb, error);
+            sb.append(",\"matched\":");
+            Json.string(sb, matched);
             return sb.append('}').toString();
         }
     }
@@ -106,7 +109,7 @@ public final class EventLog {
 
     public static Event event(long timeMillis, String thread, String protocol, String address, int port,
                               int boundPort, String rule, String reservation, String token, String backend,
-                              String caller, String outcome, String error) {
+                              String caller, String outcome, String error, String matched) {
         Event e = new Event();
         e.timeMillis = timeMillis;
         e.thread = thread;
@@ -121,6 +124,7 @@ public final class EventLog {
         e.caller = caller;
         e.outcome = outcome;
         e.error = error;
+        e.matched = matched;
         return e;
     }
 

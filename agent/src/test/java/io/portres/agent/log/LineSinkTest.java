@@ -70,7 +70,7 @@ class LineSinkTest {
 
     private static EventLog.Event event(int i) {
         return EventLog.event(1700000000000L + i, "main", "tcp", "0.0.0.0", 0, 24000, "r", "res", null, "audit",
-                "com.example.App", "audited", null);
+                "com.example.App", "audited", null, null);
     }
 
     /**

@@ -150,7 +150,7 @@ class LinuxBackendIT {
         assertThat(r.exitCode).as(r.toString()).isZero();
         List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
         assertThat(events).hasSize(1);
-        assertThat(events.get(0)).containsEntry("boundPort", 23002L).containsEntry("outcome", "associated");
+        assertThat(events.get(0)).containsEntry("boundPort", 23002L).containsEntry("outcome", "outside");
         String log = new String(Files.readAllBytes(dir.resolve("portres.log")), StandardCharsets.UTF_8);
         assertThat(log).contains("rules[0].match.port: port 23002 is outside reservation 'block'")
                 .contains("a bind to port 23002 is outside reservation 'block' (tcp 24000-24009); it goes through"

@@ -118,4 +118,26 @@ public final class Events {
             }
         }
     }
+
+    /**
+     * Checks every event of rule {@code rule} in {@code files}: outcome {@code associated} and a bound port inside its
+     * reservation's block ({@code count} ports from {@code startByReservation}). Returns how many there were.
+     */
+    public static long assertAssociatedInBlocks(String rule, Map<String, Integer> startByReservation, int count,
+                                                Path... files) throws IOException {
+        long n = 0;
+        for (Path file : files) {
+            for (Map<String, Object> e : read(file)) {
+                if (rule.equals(e.get("rule"))) {
+                    long start = startByReservation.get((String) e.get("reservation"));
+                    org.assertj.core.api.Assertions.assertThat(e.get("outcome")).as(e.toString())
+                            .isEqualTo("associated");
+                    org.assertj.core.api.Assertions.assertThat((Long) e.get("boundPort")).as(e.toString())
+                            .isBetween(start, start + count - 1);
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
 }

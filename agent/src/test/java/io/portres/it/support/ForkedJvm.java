@@ -96,7 +96,8 @@ public final class ForkedJvm {
         return cmd;
     }
 
-    public Result run() throws IOException, InterruptedException {
+    /** The process to start: command, working folder, and an environment without the user's agent settings. */
+    public ProcessBuilder processBuilder() {
         ProcessBuilder pb = new ProcessBuilder(command());
         if (workDir != null) {
             pb.directory(workDir);
@@ -109,6 +110,11 @@ public final class ForkedJvm {
         e.remove("_JAVA_OPTIONS");
         e.remove("JDK_JAVA_OPTIONS");
         e.putAll(env);
+        return pb;
+    }
+
+    public Result run() throws IOException, InterruptedException {
+        ProcessBuilder pb = processBuilder();
         Process p = pb.start();
         p.getOutputStream().close();
         Pump out = new Pump(p.getInputStream());

@@ -10,7 +10,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Calls the dispatcher's package-private hooks as the bridge ({@code sun.nio.ch.PortresBridge}) does around a bind:
  * {@code before}; then, only while a matched bind is in flight, {@code nativeBind} in place of the JDK's native bind
- * (in audit mode it declines, and the real bind would follow: here there is none) and {@code after}. Lives in the agent's package, in another jar (fine on
+ * (with no bridge connected it declines, and the real bind would follow: here there is none; the dispatcher then
+ * records the bind from {@code after}, reading a port that no socket has) and {@code after}. Lives in the agent's package, in another jar (fine on
  * the class path). The frames of this class are skipped by {@code StackCapture} (prefix {@code io.portres.agent.}),
  * like the bridge's and the JDK socket code's in a real bind.
  *

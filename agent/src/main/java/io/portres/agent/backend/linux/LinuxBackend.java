@@ -142,7 +142,7 @@ public final class LinuxBackend implements ReservationBackend {
             nativeBind.bind(attempt.port());
             return;
         }
-        attempt.boundPort = b.search(nativeBind, new FdSocket(attempt.fd()), attempt.protocol(), TABLES);
+        b.search(nativeBind, new FdSocket(attempt.fd()), attempt.protocol(), TABLES); // the dispatcher reads the port back
     }
 
     /** An unbound TCP socket about to connect: bind it to a free port of the block, keeping its family. */
@@ -159,7 +159,7 @@ public final class LinuxBackend implements ReservationBackend {
             return;
         }
         try {
-            attempt.boundPort = b.search(new NativeBind() {
+            b.search(new NativeBind() {
                 @Override
                 public void bind(int port) throws IOException {
                     JdkAccess.bind0(attempt.fd(), v6, false, wildcard, port);

@@ -34,8 +34,10 @@ import java.util.concurrent.TimeUnit;
  *   <li>persistent, with a literal {@code token}: used as given;</li>
  *   <li>persistent: looked up by its exact (startPort, count) at every start (tokens change at reboot and are never
  *       kept on disk); with {@code create: true}, created when the lookup finds none;</li>
- *   <li>runtime: acquired with {@code SIO_ACQUIRE_PORT_RESERVATION} on a socket the agent keeps open for the JVM's
- *       lifetime (a given startPort, or any free block when it is 0), released at shutdown. No elevation needed.</li>
+ *   <li>runtime: acquired with {@code SIO_ACQUIRE_PORT_RESERVATION} on a socket the agent keeps open while a policy
+ *       needs it (a given startPort, or any free block when it is 0): a reload whose policy defines it identically
+ *       keeps it (block and token), otherwise it is released when its policy is retired, or at shutdown. No
+ *       elevation needed.</li>
  * </ul>
  * A matched bind that arrives before that work is done waits for it, at most {@link #readyTimeoutMillis()}; then
  * the association fails and {@code onError} applies. The outcome of start-up is logged as a self-check.
@@ -66,10 +68,12 @@ public final class WindowsBackend implements ReservationBackend {
         final String errorKey;   // null when resolved
         final String error;
         final String block;      // the ports, for messages: "tcp 50000-50099"
-        int start;               // the block's first port, once resolved (runtime: the acquired one)
-        int count;
         Closeable control;       // runtime: the socket that holds the reservation
         long controlSocket = -1;
+        int start;               // the block as held, once resolved: for a runtime block, the one acquired
+        int count;
+        /** Backends using this runtime reservation (a reload's new backend takes it over); released at zero. */
+        java.util.concurrent.atomic.AtomicInteger holders = new java.util.concurrent.atomic.AtomicInteger(1);
 
         private Resolved(Reservation r, long token, boolean literal, String how, String errorKey, String error,
                          String block) {
@@ -89,6 +93,18 @@ public final class WindowsBackend implements ReservationBackend {
             return res;
         }
 
+        /** This runtime reservation, held on for {@code r} (an identical definition in a reloaded policy). */
+        Resolved carriedTo(Reservation r) {
+            Resolved res = new Resolved(r, token, literal, how + ", kept across a reload", null, null, block);
+            res.control = control;
+            res.controlSocket = controlSocket;
+            res.start = start;
+            res.count = count;
+            res.holders = holders;
+            holders.incrementAndGet();
+            return res;
+        }
+
         static Resolved failed(Reservation r, String key, String error) {
             return new Resolved(r, 0, false, null, key, error, r.describe());
         }
@@ -105,13 +121,15 @@ public final class WindowsBackend implements ReservationBackend {
     private volatile long startMillis = -1;
     private volatile AgentLog log;
     private volatile boolean stopped;
+    /** On a reload: the backend of the policy in force, whose identical runtime reservations this one keeps. */
+    private volatile WindowsBackend predecessor;
 
     /** The backend that {@code backend=windows} (or Windows itself) selects. */
     public WindowsBackend() {
         this(new ApiLoader() {
             @Override
             public WinApi load(String libraryOverride) throws Exception {
-                return JnaIsolation.load(libraryOverride);
+                return loadOnce(libraryOverride);
             }
 
             @Override
@@ -135,7 +153,20 @@ public final class WindowsBackend implements ReservationBackend {
      * bound to the Windows DLLs or to the library that {@code -Dportres.windows.library} names.
      */
     public static WinApi loadApi() throws Exception {
-        return JnaIsolation.load(configuredLibrary());
+        return loadOnce(configuredLibrary());
+    }
+
+    /** JNA and the bindings per library, loaded once per JVM: a reload's new backend reuses them. */
+    private static final Map<String, WinApi> LOADED = new java.util.HashMap<String, WinApi>();
+
+    private static synchronized WinApi loadOnce(String libraryOverride) throws Exception {
+        String key = libraryOverride == null ? "" : libraryOverride;
+        WinApi api = LOADED.get(key);
+        if (api == null) {
+            api = JnaIsolation.load(libraryOverride);
+            LOADED.put(key, api);
+        }
+        return api;
     }
 
     /** The library switch as configured ({@code -Dportres.windows.library} or the environment), or null. */
@@ -173,6 +204,64 @@ public final class WindowsBackend implements ReservationBackend {
         t.start();
     }
 
+    /** A reload: as {@link #start}, keeping {@code previous}'s runtime reservations that are defined identically. */
+    @Override
+    public void startAfter(io.portres.agent.backend.ReservationBackend previous, Policy policy, AgentLog log) {
+        if (previous instanceof WindowsBackend) {
+            predecessor = (WindowsBackend) previous;
+        }
+        start(policy, log);
+    }
+
+    /** Waits for start-up; not ready when it timed out, JNA is unavailable, or a reservation failed anew. */
+    @Override
+    public String awaitStarted(long timeoutMillis) {
+        try {
+            if (!ready.await(timeoutMillis, TimeUnit.MILLISECONDS)) {
+                return "start-up did not finish within " + timeoutMillis + " ms";
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted while waiting for start-up";
+        }
+        WindowsBackend before = predecessor;
+        Map<String, String> failedBefore = new java.util.HashMap<String, String>();
+        if (before != null && before.resolved != null) {
+            for (Resolved res : before.resolved.values()) {
+                if (res.error != null) {
+                    failedBefore.put(definition(res.reservation), res.error);
+                }
+            }
+        }
+        StringBuilder why = new StringBuilder();
+        for (Resolved res : resolved.values()) {
+            if (res.error != null && !res.error.equals(failedBefore.get(definition(res.reservation)))) {
+                why.append(why.length() == 0 ? "" : "; ").append("reservation '").append(res.reservation.name())
+                        .append("': ").append(res.error);
+            }
+        }
+        return why.length() == 0 ? null : why.toString();
+    }
+
+    /** What makes two reservations the same block: everything but the name. */
+    static String definition(Reservation r) {
+        return r.protocol().id() + " " + r.startPort() + " " + r.count() + " " + r.kind().id() + " "
+                + (r.hasToken() ? Long.toHexString(r.token()) : "-") + " " + r.create();
+    }
+
+    /** The runtime reservations {@code before} holds, by definition, to keep for identical ones. */
+    private static Map<String, Resolved> runtimeHeld(WindowsBackend before) {
+        Map<String, Resolved> held = new java.util.HashMap<String, Resolved>();
+        if (before != null && before.awaitReady() && !before.stopped) {
+            for (Resolved res : before.resolved.values()) {
+                if (res.error == null && res.control != null) {
+                    held.put(definition(res.reservation), res);
+                }
+            }
+        }
+        return held;
+    }
+
     /** Start-up work; package-private so that unit tests can run it on their own thread. */
     void resolveAll(Policy policy, AgentLog log) {
         long t0 = System.nanoTime();
@@ -193,8 +282,11 @@ public final class WindowsBackend implements ReservationBackend {
                 unavailable = "the Windows API could not be loaded through JNA (" + WinErrors.oneLine(String.valueOf(t))
                         + ")";
             }
+            Map<String, Resolved> held = unavailable != null ? null : runtimeHeld(predecessor);
             for (Reservation r : policy.reservations()) {
-                m.put(r, unavailable != null ? Resolved.failed(r, "unavailable", unavailable) : resolveOne(r));
+                Resolved kept = held == null ? null : held.remove(definition(r));
+                m.put(r, unavailable != null ? Resolved.failed(r, "unavailable", unavailable)
+                        : kept != null ? kept.carriedTo(r) : resolveOne(r));
             }
         } catch (Throwable bug) {
             unavailable = "start-up failed: " + bug;
@@ -424,6 +516,17 @@ public final class WindowsBackend implements ReservationBackend {
         return reservation.hasToken() ? Tokens.hex(reservation.token()) : null;
     }
 
+    /** The block as held: a runtime reservation at any start port is the block acquired. */
+    @Override
+    public boolean inBlock(Reservation reservation, int port) {
+        Map<Reservation, Resolved> m = resolved;
+        Resolved res = m == null ? null : m.get(reservation);
+        if (res == null || res.error != null) {
+            return reservation.contains(port);
+        }
+        return res.count > 0 && port >= res.start && port < res.start + res.count;
+    }
+
     /** A wildcard (or implicit) bind that fails after a successful association: the block is full. */
     @Override
     public String explainBindFailure(BindAttempt attempt, Throwable failure) {
@@ -465,8 +568,8 @@ public final class WindowsBackend implements ReservationBackend {
         }
         stopped = true;
         for (Resolved res : new ArrayList<Resolved>(m.values())) {
-            if (res.control == null) {
-                continue;
+            if (res.control == null || res.holders.decrementAndGet() > 0) {
+                continue; // none, or kept by a reloaded policy's backend
             }
             try {
                 api.release(res.controlSocket, res.token);

@@ -245,9 +245,8 @@ class WindowsBackendTest {
         }, null, true, 200);
         Policy p = policy("  a: { protocol: tcp, startPort: 50000, count: 10 }\n");
         b.start(p, new AgentLog(LogLevel.INFO, LineSink.file(dir.resolve("log.txt"), false)));
-        BindAttempt attempt = new BindAttempt();
-        attempt.reset(0, null, new FileDescriptor(), null, 0, Protocol.TCP, false);
-        attempt.setRule(p.rules().get(0));
+        BindAttempt attempt = io.portres.agent.backend.TestAttempt.of(new FileDescriptor(), null, 0, Protocol.TCP,
+                false, p.rules().get(0));
         long t0 = System.nanoTime();
         assertThatThrownBy(() -> b.associate(attempt)).isInstanceOf(AssociationException.class)
                 .hasMessageContaining("the Windows backend was not ready after 200 ms");

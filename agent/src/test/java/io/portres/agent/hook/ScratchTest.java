@@ -1,20 +1,19 @@
-package io.portres.agent.backend;
+package io.portres.agent.hook;
 
 import io.portres.policy.ClassMatcher;
-import io.portres.policy.Protocol;
 import org.junit.jupiter.api.Test;
 
 import java.util.Collections;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The stack walk for class conditions stops at the first frame that satisfies one, and is reused. */
-class BindAttemptTest {
+/** The stack walk for class conditions stops at the first frame that satisfies one, is reused, and names it. */
+class ScratchTest {
 
-    private static BindAttempt fresh() {
-        BindAttempt a = new BindAttempt();
-        a.reset(0, null, null, null, 0, Protocol.TCP, false);
-        return a;
+    private static BindDispatcher.Scratch fresh() {
+        BindDispatcher.Scratch s = new BindDispatcher.Scratch();
+        s.startDecision();
+        return s;
     }
 
     @Test
@@ -29,15 +28,17 @@ class BindAttemptTest {
         assertThat(target).as("a frame to look for in " + String.join(", ", all)).isPositive();
         ClassMatcher near = ClassMatcher.of(Collections.singletonList(all[target]));
 
-        BindAttempt a = fresh();
-        assertThat(a.anyFrameMatches(near)).isTrue();
-        assertThat(a.caller()).isEqualTo(all[0]);
+        BindDispatcher.Scratch s = fresh();
+        assertThat(s.anyMatches(near)).isTrue();
+        assertThat(s.matchedFrame).isEqualTo(all[target]);
+        assertThat(s.caller()).isEqualTo(all[0]);
         // what was walked is kept: the same condition is answered again without a walk, from the prefix
-        assertThat(a.anyFrameMatches(near)).isTrue();
+        assertThat(s.anyMatches(near)).isTrue();
+        assertThat(s.matchedFrame).isEqualTo(all[target]);
         // a condition that nothing meets walks the rest, once
         ClassMatcher nowhere = ClassMatcher.of(Collections.singletonList("no.such.Caller"));
-        assertThat(a.anyFrameMatches(nowhere)).isFalse();
-        assertThat(a.frames()).containsExactly(all);
-        assertThat(fresh().anyFrameMatches(nowhere)).isFalse();
+        assertThat(s.anyMatches(nowhere)).isFalse();
+        assertThat(s.frames()).containsExactly(all);
+        assertThat(fresh().anyMatches(nowhere)).isFalse();
     }
 }
