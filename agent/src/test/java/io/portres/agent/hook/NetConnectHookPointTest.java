@@ -24,8 +24,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The JDK 26+ hook point for implicit TCP binds ({@link HookPoint#NET_CONNECT}): it is chosen by the class file's
  * own version, so this JVM's {@code sun.nio.ch.Net} (older than 26, which still has {@code sun.net.NetHooks}) keeps
  * its connect untouched, and the same class marked as JDK 26's gets the call to the bridge at the entry of
- * {@code connect(ProtocolFamily, FileDescriptor, InetAddress, int)}, with site 5, the remote address as context and
- * the socket. {@code PatchedJdkClassesIT} and {@code EveryApiIT} do the same on the real JDK 26 and 27.
+ * {@code connect(ProtocolFamily, FileDescriptor, InetAddress, int)}: {@code PortresBridge.implicitTcpConnect(fd,
+ * remote)}, which reports site 5 to the dispatcher. {@code PatchedJdkClassesIT} and {@code EveryApiIT} do the same on the real JDK 26 and 27.
  */
 class NetConnectHookPointTest {
 
@@ -39,7 +39,7 @@ class NetConnectHookPointTest {
         List<String> instrumented = new ArrayList<String>();
         byte[] out = instrumentNet(net, instrumented);
         assertThat(instrumented).containsExactly("sun.nio.ch.Net.bind");
-        assertThat(firstCall(method(out, "connect", CONNECT_DESC))).isNotEqualTo("sun/nio/ch/PortresBridge.before");
+        assertThat(firstCall(method(out, "connect", CONNECT_DESC))).isNotEqualTo("sun/nio/ch/PortresBridge.implicitTcpConnect");
     }
 
     @Test
@@ -54,15 +54,13 @@ class NetConnectHookPointTest {
         MethodNode connect = method(out, "connect", CONNECT_DESC);
         new Analyzer<>(new BasicVerifier()).analyze(NET, connect); // throws on any inconsistency
         List<AbstractInsnNode> code = real(connect);
-        // before(5, remote, fd, null, 0), result dropped: the port to connect to is not the bridge's business
-        assertThat(code.get(0).getOpcode()).isEqualTo(Opcodes.ICONST_5);
+        // PortresBridge.implicitTcpConnect(fd, remote) at the entry: the port to connect to is not the bridge's business
+        assertThat(code.get(0).getOpcode()).isEqualTo(Opcodes.ALOAD);
+        assertThat(((org.objectweb.asm.tree.VarInsnNode) code.get(0)).var).as("socket").isEqualTo(1);
         assertThat(code.get(1).getOpcode()).isEqualTo(Opcodes.ALOAD);
         assertThat(((org.objectweb.asm.tree.VarInsnNode) code.get(1)).var).as("remote address").isEqualTo(2);
-        assertThat(((org.objectweb.asm.tree.VarInsnNode) code.get(2)).var).as("socket").isEqualTo(1);
-        assertThat(code.get(3).getOpcode()).isEqualTo(Opcodes.ACONST_NULL);
-        assertThat(code.get(4).getOpcode()).isEqualTo(Opcodes.ICONST_0);
-        assertThat(firstCall(connect)).isEqualTo("sun/nio/ch/PortresBridge.before");
-        assertThat(code.get(6).getOpcode()).isEqualTo(Opcodes.POP);
+        assertThat(firstCall(connect)).isEqualTo("sun/nio/ch/PortresBridge.implicitTcpConnect");
+        assertThat(((MethodInsnNode) code.get(2)).desc).isEqualTo("(Ljava/io/FileDescriptor;Ljava/net/InetAddress;)V");
         assertThat(connect.tryCatchBlocks).as("entry code only, no handler").isEmpty();
 
         // the other connect overloads and the rest of the class are untouched
