@@ -96,10 +96,17 @@ public final class Discovery {
     /** From the dispatcher's entry: captures the bind. Never throws. */
     public static void before(int site, Object context, FileDescriptor fd, InetAddress address, int port) {
         Discovery d = active;
-        if (d == null || site < 0 || site > Sites.IMPLICIT_TCP) {
+        if (d == null || site < 0 || site > Sites.IMPLICIT_TCP && site != Sites.IMPLICIT_TCP_ON_CONNECT) {
             return;
         }
         try {
+            if (site == Sites.IMPLICIT_TCP_ON_CONNECT) {
+                // JDK 26+: every connect passes here; only an unbound TCP socket binds implicitly
+                if (JdkAccess.protocolOf(fd) != Protocol.TCP || JdkAccess.localPort(fd) != 0) {
+                    return;
+                }
+                site = Sites.IMPLICIT_TCP;
+            }
             d.begin(site, fd, address, port);
         } catch (Throwable ignored) {
             // discovery must never change a bind
