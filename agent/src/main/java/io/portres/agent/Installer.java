@@ -223,7 +223,6 @@ public final class Installer {
                 }
                 if (transformer != null) {
                     retransformed = retransformLoaded(inst, transformer);
-                    prepare(bridge);
                 }
             } catch (Throwable t) {
                 failure = t;
@@ -233,6 +232,7 @@ public final class Installer {
             if (failure != null) {
                 return;
             }
+            prepare(bridge);
             try {
                 handedOver.await();
             } catch (InterruptedException e) {
@@ -252,9 +252,10 @@ public final class Installer {
 
         /**
          * Loads {@code sun.nio.ch.Net} and {@code sun.net.NetHooks} (rewritten now: the first edit loads and links the
-         * bytecode library, a few milliseconds of cold code) and builds the bridge's handle on the native bind. Done
-         * before premain returns, so that it overlaps premain's reading of the policy rather than delaying the
-         * application's first bind.
+         * bytecode library, tens of milliseconds of cold code) and builds the bridge's handle on the native bind.
+         * Done after premain has been released, overlapping the application's start: before it, on JDK 17, the
+         * trivial application's start-to-exit was 11 ms longer (paired, 21 rounds; BENCHMARKS.md), although its
+         * first bind, which comes at once, then waits for part of it.
          */
         private static void prepare(Class<?> bridge) {
             try {
