@@ -167,9 +167,9 @@ public final class Engine {
 
     /**
      * Releases what this engine holds: stops its backend and closes its log and events (each file stays open while
-     * {@code successor} also holds it, and is closed by the writer thread after what was queued for it). Once only.
+     * another engine also holds it, and is closed by the writer thread after what was queued for it). Once only.
      */
-    public synchronized void close(Engine successor) {
+    public synchronized void close() {
         if (closed) {
             return;
         }

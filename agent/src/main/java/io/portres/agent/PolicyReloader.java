@@ -65,7 +65,7 @@ public final class PolicyReloader {
     private final Reconfigure reconfigure;
     private final List<ReservationBackend> started;
     /** Engines replaced while binds they decided were still in flight: closed once those are done. */
-    private final List<Engine[]> retiring = new ArrayList<Engine[]>();
+    private final List<Engine> retiring = new ArrayList<Engine>();
     private volatile long lastReloadMillis;
     private volatile String lastReloadError;
     private volatile int reloads;
@@ -191,13 +191,13 @@ public final class PolicyReloader {
             next = reconfigure.apply(policy, choice, current);
             String notReady = next.backend().awaitStarted(READY_TIMEOUT_MILLIS);
             if (notReady != null) {
-                next.close(current); // releases only what the new engine holds alone
+                next.close(); // releases only what the new engine holds alone
                 return failed(current, log, "the " + next.backend().name() + " backend is not ready",
                         notReady);
             }
         } catch (Throwable t) {
             if (next != null) {
-                next.close(current);
+                next.close();
             }
             return failed(current, log, String.valueOf(t), String.valueOf(t));
         }
@@ -218,7 +218,7 @@ public final class PolicyReloader {
         reconfigure.publish(policy, null);
         if (current != null) {
             synchronized (retiring) {
-                retiring.add(new Engine[] {current, next});
+                retiring.add(current);
             }
             retirePending(RETIRE_WAIT_MILLIS);
         }
@@ -238,11 +238,11 @@ public final class PolicyReloader {
      */
     private void retirePending(long waitMillis) {
         synchronized (retiring) {
-            for (java.util.Iterator<Engine[]> it = retiring.iterator(); it.hasNext(); ) {
-                Engine[] pair = it.next();
-                if (pair[0].retire(waitMillis)) {
-                    pair[0].close(pair[1]);
-                    started.remove(pair[0].backend());
+            for (java.util.Iterator<Engine> it = retiring.iterator(); it.hasNext(); ) {
+                Engine old = it.next();
+                if (old.retire(waitMillis)) {
+                    old.close();
+                    started.remove(old.backend());
                     it.remove();
                 }
             }

@@ -326,7 +326,7 @@ class BindDispatcherTest {
                     if (!old.retire(10000)) {
                         failures.incrementAndGet();
                     }
-                    old.close(next);
+                    old.close();
                     Thread.sleep(2); // let binds be decided by each engine
                 }
             } catch (Exception e) {
