@@ -27,6 +27,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The shape of the packaged jar, and its coexistence with an application's own copies of the same libraries. */
 class PackagingIT {
 
+    /** Where the jar keeps everything of the agent but the trampoline (io.portres.boot.CoreLoader). */
+    static final String CORE = "META-INF/portres/core/";
+
     static List<Jdk> jdks() {
         return JdkMatrix.jdks();
     }
@@ -35,8 +38,9 @@ class PackagingIT {
     void jarHoldsOnlyTheAgentItsRelocatedDependenciesAndTheManifest() throws Exception {
         try (JarFile jar = new JarFile(ForkedJvm.AGENT_JAR)) {
             Attributes main = jar.getManifest().getMainAttributes();
-            assertThat(main.getValue("Premain-Class")).isEqualTo("io.portres.agent.AgentMain");
-            assertThat(main.getValue("Agent-Class")).isEqualTo("io.portres.agent.AgentMain");
+            assertThat(main.getValue("Premain-Class")).isEqualTo("io.portres.boot.Trampoline");
+            assertThat(main.getValue("Agent-Class")).isEqualTo("io.portres.boot.Trampoline");
+            assertThat(main.getValue("Main-Class")).isEqualTo("io.portres.boot.Trampoline");
             assertThat(main.getValue("Can-Retransform-Classes")).isEqualTo("true");
             assertThat(main.getValue("Multi-Release")).isEqualTo("true");
             assertThat(main.getValue("Boot-Class-Path")).as("never append to the bootstrap class path").isNull();
@@ -48,11 +52,14 @@ class PackagingIT {
                 String n = e.getName();
                 // JNA is not relocated (its native library is bound to its package name) and must not sit at the
                 // jar root either, where the application class loader would see it: META-INF/portres/jna/
-                boolean allowed = n.equals("io/") || n.startsWith("io/portres/") || n.startsWith("META-INF/");
+                // The agent's own classes must not sit there either: only the trampoline (io.portres.boot) does.
+                boolean allowed = n.equals("io/") || n.equals("io/portres/") || n.startsWith("io/portres/boot/")
+                        || n.startsWith("META-INF/");
                 if (!allowed) {
                     stray.add(n);
                 }
-                if (n.endsWith(".class") && !n.startsWith("META-INF/versions/")) {
+                if (n.endsWith(".class") && !n.startsWith("META-INF/versions/")
+                        && !n.startsWith(CORE + "META-INF/versions/")) {
                     try (InputStream in = jar.getInputStream(e)) {
                         DataInputStream d = new DataInputStream(in);
                         d.readInt();
@@ -64,32 +71,37 @@ class PackagingIT {
                     }
                 }
             }
-            assertThat(stray).as("entries outside io/portres and META-INF").isEmpty();
+            assertThat(stray).as("entries outside io/portres/boot and META-INF").isEmpty();
             assertThat(notJava8).as("classes that JDK 8 cannot load").isEmpty();
-            assertThat(jar.getEntry("io/portres/shaded/bytebuddy/jar/asm/ClassReader.class"))
+            assertThat(jar.getEntry(CORE + "io/portres/shaded/bytebuddy/jar/asm/ClassReader.class"))
                     .as("Byte Buddy's ASM, relocated").isNotNull();
-            assertThat(jar.getEntry("io/portres/shaded/bytebuddy/utility/OpenedClassReader.class")).isNotNull();
-            assertThat(jar.stream().filter(e -> e.getName().startsWith("io/portres/shaded/bytebuddy/")
-                    && e.getName().endsWith(".class") && !e.getName().startsWith("io/portres/shaded/bytebuddy/jar/asm/"))
+            assertThat(jar.getEntry(CORE + "io/portres/shaded/bytebuddy/utility/OpenedClassReader.class")).isNotNull();
+            assertThat(jar.stream().filter(e -> e.getName().startsWith(CORE + "io/portres/shaded/bytebuddy/")
+                    && e.getName().endsWith(".class")
+                    && !e.getName().startsWith(CORE + "io/portres/shaded/bytebuddy/jar/asm/"))
                     .count()).as("only the reader and class-file versions of Byte Buddy besides its ASM").isLessThan(20);
-            assertThat(jar.getEntry("io/portres/shaded/bytebuddy/agent/builder/AgentBuilder.class")).isNull();
+            assertThat(jar.getEntry(CORE + "io/portres/shaded/bytebuddy/agent/builder/AgentBuilder.class")).isNull();
             assertThat(jar.getEntry("META-INF/portres/bridge/sun/nio/ch/PortresBridge.class"))
                     .as("the bridge module, out of every class loader's sight").isNotNull();
             assertThat(jar.getEntry("META-INF/portres/bridge/sun/nio/ch/PortresNativeAccess.class")).isNotNull();
-            assertThat(jar.stream().filter(e -> e.getName().startsWith("io/portres/") && e.getName().endsWith(".class")
+            assertThat(jar.stream().filter(e -> (e.getName().startsWith("io/portres/") || e.getName().startsWith(CORE))
+                    && e.getName().endsWith(".class")
                     && e.getMethod() != java.util.zip.ZipEntry.STORED))
                     .as("the agent's classes are stored uncompressed (start-up: no inflating in premain)").isEmpty();
-            assertThat(jar.getEntry("io/portres/policy/yaml/YamlReader.class")).as("the policy's own YAML reader")
+            assertThat(jar.getEntry("io/portres/boot/Trampoline.class")).as("the trampoline, at the root").isNotNull();
+            assertThat(jar.getEntry("io/portres/agent/Installer.class")).as("the agent, out of the root").isNull();
+            assertThat(jar.getEntry(CORE + "io/portres/agent/Installer.class")).isNotNull();
+            assertThat(jar.getEntry(CORE + "io/portres/policy/yaml/YamlReader.class")).as("the policy's own YAML reader")
                     .isNotNull();
-            assertThat(jar.getEntry("io/portres/shaded/picocli/CommandLine.class")).isNotNull();
-            assertThat(jar.getEntry("io/portres/policy/policy.schema.json")).isNotNull();
-            assertThat(jar.getEntry("META-INF/versions/9/io/portres/agent/match/StackCapture.class")).isNotNull();
+            assertThat(jar.getEntry(CORE + "io/portres/shaded/picocli/CommandLine.class")).isNotNull();
+            assertThat(jar.getEntry(CORE + "io/portres/policy/policy.schema.json")).isNotNull();
+            assertThat(jar.getEntry(CORE + "META-INF/versions/9/io/portres/agent/match/StackCapture.class")).isNotNull();
             assertThat(jar.getEntry("META-INF/portres/jna/com/sun/jna/Native.class")).isNotNull();
             assertThat(jar.getEntry("META-INF/portres/jna/com/sun/jna/win32-x86-64/jnidispatch.dll")).isNotNull();
             assertThat(jar.getEntry("META-INF/portres/jna/com/sun/jna/win32-x86/jnidispatch.dll")).isNotNull();
             assertThat(jar.getEntry("META-INF/portres/jna/com/sun/jna/linux-x86-64/libjnidispatch.so")).isNotNull();
-            assertThat(jar.getEntry("io/portres/agent/backend/windows/jna/JnaWinApi.class")).isNotNull();
-            assertThat(jar.getEntry("META-INF/versions/9/io/portres/agent/backend/windows/JnaIsolation.class"))
+            assertThat(jar.getEntry(CORE + "io/portres/agent/backend/windows/jna/JnaWinApi.class")).isNotNull();
+            assertThat(jar.getEntry(CORE + "META-INF/versions/9/io/portres/agent/backend/windows/JnaIsolation.class"))
                     .isNotNull();
         }
     }

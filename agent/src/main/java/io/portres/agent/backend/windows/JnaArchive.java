@@ -13,7 +13,8 @@ import java.util.jar.JarFile;
 /**
  * Where the agent keeps its private JNA: inside the agent jar, under {@code META-INF/portres/jna/} (so that the
  * application class loader never sees a {@code com/sun/jna} class of ours), next to the bindings in
- * {@code io/portres/agent/backend/windows/jna/}. {@link JnaIsolation} defines both from here, apart from the
+ * {@code io/portres/agent/backend/windows/jna/} (in the jar under {@code META-INF/portres/core/}, with the rest of the
+ * agent). {@link JnaIsolation} defines both from here, apart from the
  * application. In unit tests the same layout is read from {@code target/classes}.
  */
 final class JnaArchive {
@@ -22,6 +23,8 @@ final class JnaArchive {
     static final String MODULE = "io.portres.jna";
     static final String JNA_FOLDER = "META-INF/portres/jna/";
     static final String BINDINGS = "io/portres/agent/backend/windows/jna/";
+    /** Where the agent jar keeps the agent's own classes, the bindings among them (io.portres.boot.CoreLoader). */
+    static final String CORE_FOLDER = "META-INF/portres/core/";
     static final String IMPLEMENTATION = "io.portres.agent.backend.windows.jna.JnaWinApi";
     /** Every package of that module; PackagingIT checks the jar against this list. */
     static final String[] PACKAGES = {
@@ -78,7 +81,12 @@ final class JnaArchive {
         if (e == null) {
             return false;
         }
-        return directory != null ? new File(directory, e).isFile() : jar.getJarEntry(e) != null;
+        return directory != null ? new File(directory, e).isFile() : jar.getJarEntry(stored(e)) != null;
+    }
+
+    /** The entry of the jar, or the file of the classes folder, that holds logical entry {@code e}. */
+    private String stored(String e) {
+        return jar != null && e.startsWith(BINDINGS) ? CORE_FOLDER + e : e;
     }
 
     /** The resource's URL (a jar: URL into the agent jar), or null. JNA extracts its native library from it. */
@@ -91,7 +99,7 @@ final class JnaArchive {
             if (directory != null) {
                 return new File(directory, e).toURI().toURL();
             }
-            return new URL("jar:" + location + "!/" + e);
+            return new URL("jar:" + location + "!/" + stored(e));
         } catch (IOException malformed) {
             return null;
         }
@@ -105,7 +113,7 @@ final class JnaArchive {
         if (directory != null) {
             return new java.io.FileInputStream(new File(directory, e));
         }
-        JarEntry je = jar.getJarEntry(e);
+        JarEntry je = jar.getJarEntry(stored(e));
         return jar.getInputStream(je);
     }
 

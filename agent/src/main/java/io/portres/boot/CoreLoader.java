@@ -1,0 +1,184 @@
+package io.portres.boot;
+
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.MalformedURLException;
+import java.net.URI;
+import java.net.URL;
+import java.security.AccessController;
+import java.security.CodeSource;
+import java.security.PrivilegedExceptionAction;
+import java.security.ProtectionDomain;
+import java.security.cert.Certificate;
+import java.util.jar.Attributes;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
+import java.util.zip.ZipEntry;
+
+/**
+ * The agent's own class loader: it defines every {@code io.portres} class but the two of this package from
+ * {@code META-INF/portres/core/} of the agent jar, where the application class loader never looks (only class files
+ * at a jar's root are classes to it). Its parent is the platform loader (the bootstrap loader on JDK 8), so the
+ * agent sees the JDK and nothing of the application's class path.
+ *
+ * <p>The core folder is laid out as a multi-release jar root: on JDK 9+ {@code META-INF/versions/9/} in it wins.
+ * Classes are defined with the agent jar's code source, so that a SecurityManager policy granting the agent jar
+ * (its {@code codeBase}) permissions grants them to the agent.
+ */
+final class CoreLoader extends ClassLoader {
+
+    static final String CORE = "META-INF/portres/core/";
+    private static final String VERSIONED = CORE + "META-INF/versions/9/";
+    private static final boolean JDK9 = !System.getProperty("java.specification.version", "1.8").startsWith("1.");
+
+    static {
+        registerAsParallelCapable();
+    }
+
+    private final JarFile jar;
+    private final URL jarUrl;
+    private final String jarUri;
+    private final ProtectionDomain domain;
+    private final Manifest manifest;
+
+    private CoreLoader(ClassLoader parent, File jarFile) throws IOException {
+        super(parent);
+        this.jar = new JarFile(jarFile, false);
+        this.jarUrl = jarFile.toURI().toURL();
+        this.jarUri = jarFile.toURI().toString();
+        this.domain = new ProtectionDomain(new CodeSource(jarUrl, (Certificate[]) null), null, this, null);
+        this.manifest = jar.getManifest();
+    }
+
+    /**
+     * A core loader for the jar that holds {@code anchor}. Deliberately not kept in a field: a field of this class
+     * would be within the application's reach (this class is in the application loader's unnamed module, where deep
+     * reflection is allowed). A second install in the same JVM gets a loader of its own, whose installer finds the
+     * bridge already in {@code java.base} and stands down with a warning.
+     */
+    static ClassLoader forJarOf(final Class<?> anchor) throws Exception {
+        return AccessController.doPrivileged(new PrivilegedExceptionAction<CoreLoader>() {
+            @Override
+            public CoreLoader run() throws Exception {
+                URI location = anchor.getProtectionDomain().getCodeSource().getLocation().toURI();
+                return new CoreLoader(platformLoader(), new File(location));
+            }
+        });
+    }
+
+    /** JDK 9+: the platform loader; JDK 8: null, the bootstrap loader (not the extension loader's jre/lib/ext). */
+    private static ClassLoader platformLoader() throws Exception {
+        if (!JDK9) {
+            return null;
+        }
+        return (ClassLoader) ClassLoader.class.getMethod("getPlatformClassLoader").invoke(null);
+    }
+
+    /** Ours first for {@code io.portres}: the application may carry a different portres on its class path. */
+    @Override
+    protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+        if (!name.startsWith("io.portres.")) {
+            return super.loadClass(name, resolve);
+        }
+        synchronized (getClassLoadingLock(name)) {
+            Class<?> c = findLoadedClass(name);
+            if (c == null) {
+                c = findClass(name);
+            }
+            if (resolve) {
+                resolveClass(c);
+            }
+            return c;
+        }
+    }
+
+    @Override
+    protected Class<?> findClass(String name) throws ClassNotFoundException {
+        String path = name.replace('.', '/') + ".class";
+        ZipEntry entry = entry(path);
+        if (entry == null) {
+            throw new ClassNotFoundException(name);
+        }
+        byte[] bytes;
+        try {
+            bytes = read(entry);
+        } catch (IOException e) {
+            throw new ClassNotFoundException(name, e);
+        }
+        definePackageOf(name);
+        return defineClass(name, bytes, 0, bytes.length, domain);
+    }
+
+    private void definePackageOf(String className) {
+        int dot = className.lastIndexOf('.');
+        if (dot <= 0) {
+            return;
+        }
+        String pkg = className.substring(0, dot);
+        if (getPackage(pkg) != null) {
+            return;
+        }
+        Attributes a = manifest == null ? new Attributes() : manifest.getMainAttributes();
+        try {
+            definePackage(pkg, null, null, null, a.getValue(Attributes.Name.IMPLEMENTATION_TITLE),
+                    a.getValue(Attributes.Name.IMPLEMENTATION_VERSION), null, null);
+        } catch (IllegalArgumentException definedMeanwhile) {
+            // another thread defined it
+        }
+    }
+
+    /** A resource of the core ({@code io/portres/policy/policy.schema.json}), else of the jar's root. */
+    @Override
+    protected URL findResource(String name) {
+        ZipEntry entry = entry(name);
+        String path = entry != null ? entry.getName() : jar.getEntry(name) != null ? name : null;
+        if (path == null) {
+            return null;
+        }
+        try {
+            return new URL("jar:" + jarUri + "!/" + path);
+        } catch (MalformedURLException e) {
+            return null;
+        }
+    }
+
+    @Override
+    public InputStream getResourceAsStream(String name) {
+        ZipEntry entry = entry(name);
+        if (entry != null) {
+            try {
+                return jar.getInputStream(entry);
+            } catch (IOException e) {
+                return null;
+            }
+        }
+        return super.getResourceAsStream(name);
+    }
+
+    private ZipEntry entry(String path) {
+        ZipEntry e = JDK9 ? jar.getEntry(VERSIONED + path) : null;
+        return e != null ? e : jar.getEntry(CORE + path);
+    }
+
+    private byte[] read(ZipEntry entry) throws IOException {
+        InputStream in = jar.getInputStream(entry);
+        try {
+            long size = entry.getSize();
+            ByteArrayOutputStream out = new ByteArrayOutputStream(size > 0 ? (int) size : 8192);
+            byte[] buffer = new byte[size > 0 && size < 65536 ? (int) size : 8192];
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                out.write(buffer, 0, n);
+            }
+            return out.toByteArray();
+        } finally {
+            in.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "portres agent loader (" + jarUrl + ")";
+    }
+}
