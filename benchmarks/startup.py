@@ -299,8 +299,8 @@ AGENT_PARTS = [("io.portres.agent.", "agent: io.portres.agent"), ("io.portres.po
                ("io.portres.shaded.bytebuddy.", "agent: shaded ASM"), ("", "agent: other")]
 
 # First load of these classes marks the steps of Installer (the log's uptime, in ms; logging slows each a little).
-MILESTONES = [("premain", "io.portres.agent.AgentMain"), ("policy load", "io.portres.policy.PolicyLoader"),
-              ("first Rule", "io.portres.policy.Rule"), ("policy loaded", "io.portres.agent.log.AgentLog"),
+MILESTONES = [("premain", "io.portres.boot.Trampoline"), ("core loader", "io.portres.agent.AgentMain"),
+              ("policy load", "io.portres.policy.PolicyLoader"), ("first Rule", "io.portres.policy.Rule"), ("policy loaded", "io.portres.agent.log.AgentLog"),
               ("transformer", "io.portres.agent.hook.BindTransformer"),
               ("premain returns", "io.portres.agent.Installer$Init"), ("main", MAIN_CLASS),
               ("init: Engine", "io.portres.agent.Engine")]
