@@ -63,9 +63,11 @@ class AuditToEnforceIT {
         }
         String recorded = Files.readString(discovery);
         assertThat(recorded).contains("\"port\":" + HTTP_PORT + ",\"boundPort\":" + HTTP_PORT,
-                "\"port\":0,\"boundPort\":", "\"frames\":[\"org.apache.tomcat.util.net.NioEndpoint\"");
+                "\"port\":0,\"boundPort\":", "\"frames\":[\"org.apache.tomcat.util.net.NioEndpoint\"",
+                "\"implicit\":true,\"frames\":[\"org.apache.tomcat.util.net.AbstractEndpoint\"");
 
-        // 2. suggest: the fixed connector as a one-port reservation, the port-0 one into the block
+        // 2. suggest: the fixed connector as a one-port reservation; the port-0 one, and the connections Tomcat makes
+        // to its own acceptors when it stops (implicit binds), into the block
         Cli suggest = cli(jdk, "suggest", discovery.toString(), "--tcp-block", BLOCK, "--reserve-fixed", "-o",
                 policy.toString());
         assertThat(suggest.code).as(suggest.toString()).isZero();
@@ -73,7 +75,8 @@ class AuditToEnforceIT {
         assertThat(yaml).startsWith("# yaml-language-server: $schema=policy.schema.json\n")
                 .contains("- name: fixed-tcp-" + HTTP_PORT, "- name: org-apache\n"
                         + "    match: { port: 0, protocol: tcp, class: \"org.apache.**\" }\n"
-                        + "    reservation: tcp-block");
+                        + "    reservation: tcp-block\n"
+                        + "    implicit: true");
         assertThat(cli(jdk, "suggest", discovery.toString(), "--tcp-block", BLOCK, "--reserve-fixed").out)
                 .as("same input, same output").isEqualTo(yaml);
 
