@@ -161,7 +161,8 @@ public final class Installer {
         ShutdownHook.backends = backends;
         ShutdownHook.started = background.started;
         if (!log.enabled(io.portres.policy.LogLevel.INFO) && (!log.enabled(io.portres.policy.LogLevel.WARN)
-                || policy.warnings().isEmpty() && choice.note == null && background.retransformed[1] == null)) {
+                || policy.warnings().isEmpty() && choice.note == null && background.retransformed[1] == null
+                && !choice.backend.mayWarnAtStart(policy))) {
             background.started.countDown(); // nothing to log at start-up: an exit need not wait for it
         } else {
             ShutdownHook.need();

@@ -71,10 +71,17 @@ final class SampleServer implements AutoCloseable {
      */
     static SampleServer start(String sample, String agentArgs, Path events, List<String> jvmArgs, Class<?> main,
                               String... args) throws IOException {
+        return start(Paths.get(System.getProperty("java.home"), "bin", "java").toString(), sample, agentArgs, events,
+                jvmArgs, main, args);
+    }
+
+    /** As {@link #start(String, String, Path, List, Class, String...)}, on the JVM that {@code java} runs. */
+    static SampleServer start(String java, String sample, String agentArgs, Path events, List<String> jvmArgs,
+                              Class<?> main, String... args) throws IOException {
         String classpath = new String(Files.readAllBytes(Paths.get("target", sample + ".classpath")),
                 StandardCharsets.UTF_8).trim();
         List<String> cmd = new ArrayList<>();
-        cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add(java);
         cmd.add("-javaagent:" + new File(System.getProperty("portres.agentJar")).getAbsolutePath() + "="
                 + agentArgs);
         cmd.addAll(jvmArgs);

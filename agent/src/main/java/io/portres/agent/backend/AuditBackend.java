@@ -17,6 +17,11 @@ public class AuditBackend implements ReservationBackend {
     }
 
     @Override
+    public boolean mayWarnAtStart(Policy policy) {
+        return false;
+    }
+
+    @Override
     public int associate(BindAttempt attempt) throws AssociationException {
         return attempt.port();
     }

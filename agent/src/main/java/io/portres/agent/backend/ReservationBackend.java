@@ -45,6 +45,15 @@ public interface ReservationBackend {
     void start(Policy policy, AgentLog log);
 
     /**
+     * Whether {@link #start} may log a warning for {@code policy} (a block not reserved, a reservation it cannot
+     * serve). Asked in premain, before the application runs: the shutdown hook then waits for the start, so that a
+     * JVM that exits at once still prints those warnings. Must be cheap (no I/O); when unsure, true.
+     */
+    default boolean mayWarnAtStart(Policy policy) {
+        return !policy.reservations().isEmpty();
+    }
+
+    /**
      * Associates the socket with {@code attempt.reservation()} before its bind. Returns the port to bind
      * ({@code attempt.port()} to leave the bind as requested), or {@link #BIND_IN_RESERVATION}.
      */

@@ -1,13 +1,17 @@
 package io.portres.it.linux;
 
+import io.portres.it.apps.ExitAtOnce;
 import io.portres.it.apps.Trivial;
 import io.portres.it.support.ForkedJvm;
+import io.portres.it.support.Jdk;
 import io.portres.it.support.JdkMatrix;
 import io.portres.it.support.Policies;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Path;
 
@@ -50,5 +54,23 @@ class AtRiskIT {
         assertThat(r.stderr).as(r.toString()).contains("[portres] WARN reservation 'web' (tcp 50000-50009) is not in"
                 + " net.ipv4.ip_local_reserved_ports, and it overlaps the ephemeral range").contains("sysctl -w"
                 + " net.ipv4.ip_local_reserved_ports=50000-50009,50100-50109 (or set create: true and run as root)");
+    }
+
+    /**
+     * The backend logs its start-up warnings on the agent's start-up thread, after premain has returned: a JVM whose
+     * main exits at once (no bind to wait for the backend) must still print them. Several runs: without the
+     * shutdown hook's wait, the JVM usually exits before the backend has started.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("io.portres.it.support.JdkMatrix#jdks")
+    void aJvmThatExitsAtOnceStillPrintsTheBackendsStartUpWarnings(Jdk jdk, @TempDir Path dir) throws Exception {
+        Path risky = Policies.write(dir, "risky.yaml", policy(50000, 10));
+        for (int run = 1; run <= 3; run++) {
+            ForkedJvm.Result r = ForkedJvm.on(jdk).agent("policy=" + risky + ",backend=linux")
+                    .main(ExitAtOnce.class.getName()).run();
+            assertThat(r.exitCode).as(r.toString()).isZero();
+            assertThat(r.stderr).as("run %d: %s", run, r).contains("[portres] WARN reservation 'web' (tcp"
+                    + " 50000-50009) is not in net.ipv4.ip_local_reserved_ports");
+        }
     }
 }
