@@ -68,6 +68,11 @@ public final class PortresBridge {
      * keep start-up short; a bind that arrives in between waits here rather than escaping the policy.
      */
     public static final CountDownLatch READY = new CountDownLatch(1);
+    /**
+     * The agent's self-test thread while it probes the hooks (else null): its binds reach the dispatcher whatever
+     * the policy admits, and do not wait for {@link #READY}, which the agent counts down only after the verdict.
+     */
+    public static volatile Thread probe;
     /** How long such an early bind waits at most, in milliseconds; then it proceeds untouched. */
     public static volatile long readyTimeoutMillis = 10000;
 
@@ -103,11 +108,12 @@ public final class PortresBridge {
     private static int before(int site, Object context, FileDescriptor fd, InetAddress address, int port)
             throws IOException {
         MethodHandle h = beforeHandle;
-        if (h == null) {
+        if ((h == null || READY.getCount() != 0) && probe != Thread.currentThread()) {
+            // the agent is starting (its self-test may have built the handle already): wait for its verdict
             h = awaitReady();
-            if (h == null) {
-                return port;
-            }
+        }
+        if (h == null) {
+            return port;
         }
         try {
             return (int) h.invokeExact(site, context, fd, address, port);
@@ -121,7 +127,8 @@ public final class PortresBridge {
     /** Whether some rule may admit this bind (the policy's bits); every bind is, until they are published. */
     private static boolean candidate(int bit) {
         long[] candidates = candidatePorts;
-        return candidates == null || (bit >= 0 && bit <= IMPLICIT_BIT && has(candidates, bit));
+        return candidates == null || (bit >= 0 && bit <= IMPLICIT_BIT && has(candidates, bit))
+                || (probe != null && probe == Thread.currentThread());
     }
 
     /** Waits (bounded) until the agent is ready or gave up; returns the handle on its {@code before}, or null. */
@@ -465,7 +472,7 @@ public final class PortresBridge {
             awaitReady(); // not published yet: the agent is still starting
             candidates = candidatePorts;
         }
-        if (candidates == null || !has(candidates, UDP_AUTO_BIND_BIT)) {
+        if ((candidates == null || !has(candidates, UDP_AUTO_BIND_BIT)) && probe != Thread.currentThread()) {
             return;
         }
         try {
