@@ -101,7 +101,7 @@ final class BackgroundInit implements Runnable {
             log.error("cannot connect to the JDK's socket classes, the agent is inactive: " + t);
         } finally {
             if (verdict != null && !verdict.ok()) {
-                hookGap(verdict); // stops the JVM (onPolicyError=stop), or leaves the agent inactive
+                hookGap(verdict); // stops the JVM (onPolicyError=fail), or leaves the agent inactive
             }
             Installer.countDownReady(bridge);
             if (engine == null) {
@@ -147,7 +147,7 @@ final class BackgroundInit implements Runnable {
 
     /**
      * A hook point in use did not apply, or the probe bind did not arrive: a configuration error. Under
-     * {@code onPolicyError=stop} (the default, premain only) the JVM stops with status 2, as for a bad policy: no bind
+     * {@code onPolicyError=fail} (the default; not for an attach) the JVM stops with status 2, as for a bad policy: no bind
      * a rule could match has been decided yet (they wait for {@code READY}). Otherwise (continue, or an attach) the
      * agent stays inactive, with one warning. Either way one {@code hook-gap} event, when events are on.
      */

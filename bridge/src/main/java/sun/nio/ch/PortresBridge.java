@@ -47,9 +47,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class PortresBridge {
 
     /**
-     * The agent's dispatcher class, set once the agent is ready. The handles on its {@code before}, {@code after}
-     * and {@code nativeBind} are built from it at the first candidate bind or by the agent's warm-up, whichever
-     * comes first, rather than while the application starts (building a JVM's first handles costs milliseconds).
+     * The agent's dispatcher class, set on the agent's start-up thread just before its self-test. The handles on its
+     * {@code before}, {@code after} and {@code nativeBind} are built from it for the self-test's probe (or at a
+     * candidate bind that comes first), on that thread rather than on premain's path (building a JVM's first handles
+     * costs milliseconds). Until {@link #READY}, every candidate bind but the probe still waits.
      */
     public static volatile Class<?> dispatcher;
     /** (int site, Object context, FileDescriptor fd, InetAddress address, int port) int */
