@@ -40,7 +40,7 @@ public final class MovesNetBindAgent {
         });
     }
 
-    static byte[] move(byte[] bytes) {
+    public static byte[] move(byte[] bytes) {
         final int version = ((bytes[6] & 0xFF) << 8) | (bytes[7] & 0xFF);
         byte[] parse = bytes.clone();
         if (version > 65) { // newer than this ASM may know: parse as Java 21, write the class's own version back
