@@ -170,10 +170,15 @@ final class BackgroundInit implements Runnable {
                     + " without it" + (attach ? "" : " (onPolicyError=continue)"));
             return;
         }
+        String stopped = "1 error in the portres configuration (" + what + "); the application is stopped before"
+                + " its first bind a rule could match (set onPolicyError=continue to run without the agent)";
         LineSink err = LineSink.stderr();
         err.write("[portres] ERROR hook self-test: " + Problem.escape(gaps.toString()));
-        err.write("[portres] 1 error in the portres configuration (" + what + "); the application is stopped"
-                + " before its first bind a rule could match (set onPolicyError=continue to run without the agent)");
+        err.write("[portres] " + stopped);
+        if (log.sink() != err) { // log.file: the log says it too
+            log.error("hook self-test: " + gaps);
+            log.error(stopped);
+        }
         background.started.countDown();
         Installer.ShutdownHook.need(); // flushes the event and the log
         System.exit(Installer.POLICY_ERROR_STATUS);
