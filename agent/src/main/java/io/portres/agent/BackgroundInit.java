@@ -27,8 +27,9 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * What the thread {@code portres-init} does once premain has handed over: start the backend, build the matcher
- * tables, connect the dispatcher to the bridge and count {@code READY} down (a candidate bind that arrives before then
+ * What the thread {@code portres-init} does once premain has handed over: connect the dispatcher to the bridge, run the
+ * hook self-test ({@link SelfTest}; a gap stops the JVM or leaves the agent inactive, per {@code onPolicyError}),
+ * start the backend, build the matcher tables and count {@code READY} down (a candidate bind that arrives before then
  * waits on it), log the start-up summary, warm up (so that the first matched bind loads nothing); then, once the JVM uses JMX,
  * register the MBean.
  *
