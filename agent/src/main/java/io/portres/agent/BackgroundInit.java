@@ -4,7 +4,7 @@ import io.portres.agent.backend.Backends;
 import io.portres.agent.backend.ReservationBackend;
 import io.portres.agent.hook.BindDispatcher;
 import io.portres.agent.hook.BindTransformer;
-import io.portres.agent.hook.HookPoint;
+import io.portres.agent.hook.SelfTest;
 import io.portres.agent.hook.JdkAccess;
 import io.portres.agent.hook.JdkVersion;
 import io.portres.agent.jmx.AgentMBean;
@@ -27,8 +27,9 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * What the thread {@code portres-init} does once premain has handed over: start the backend, build the matcher
- * tables, connect the dispatcher to the bridge and count {@code READY} down (a candidate bind that arrives before then
+ * What the thread {@code portres-init} does once premain has handed over: connect the dispatcher to the bridge, run the
+ * hook self-test ({@link SelfTest}; a gap stops the JVM or leaves the agent inactive, per {@code onPolicyError}),
+ * start the backend, build the matcher tables and count {@code READY} down (a candidate bind that arrives before then
  * waits on it), log the start-up summary, warm up (so that the first matched bind loads nothing); then, once the JVM uses JMX,
  * register the MBean.
  *
@@ -71,6 +72,7 @@ final class BackgroundInit implements Runnable {
         });
         Class<?> bridge = background.bridge;
         Engine engine = null;
+        SelfTest.Verdict verdict = null;
         try {
             for (Problem w : policy.warnings()) {
                 log.warn(w.toString());
@@ -85,14 +87,23 @@ final class BackgroundInit implements Runnable {
             if (retransformed[1] != null) {
                 log.error(retransformed[1]);
             }
-            choice.backend.start(policy, log);
-            engine = new Engine(policy, choice.backend, log, events);
-            BindDispatcher.setEngine(engine);
+            // The dispatcher is connected with no engine yet: the self-test's probe reaches it, while every other
+            // bind a rule could match waits for READY, counted down below, after the verdict.
             BindDispatcher.connect(bridge);
+            verdict = SelfTest.run(background.transformer, bridge, JdkVersion.FEATURE, System.getProperties(),
+                    udpAutoBind(policy));
+            if (verdict.ok()) {
+                choice.backend.start(policy, log);
+                engine = new Engine(policy, choice.backend, log, events);
+                BindDispatcher.setEngine(engine);
+            }
         } catch (Throwable t) {
             engine = null;
             log.error("cannot connect to the JDK's socket classes, the agent is inactive: " + t);
         } finally {
+            if (verdict != null && !verdict.ok()) {
+                hookGap(verdict); // stops the JVM (onPolicyError=fail), or leaves the agent inactive
+            }
             Installer.countDownReady(bridge);
             if (engine == null) {
                 background.started.countDown();
@@ -101,6 +112,7 @@ final class BackgroundInit implements Runnable {
         if (engine != null) {
             try {
                 summary(policy, engine, log, options, attach);
+                hookSummary(verdict, log);
             } finally {
                 background.started.countDown();
             }
@@ -117,8 +129,72 @@ final class BackgroundInit implements Runnable {
             }
             warmUp(background.transformer, log, bridge, policy);
             registerMBeanOnceJmxIsUsed(file, reloader);
+        } else if (verdict != null && !verdict.ok() && options.policy() != null) {
+            // inactive for a hook gap: the MBean still shows which hook point is missing
+            registerMBeanOnceJmxIsUsed(Paths.get(options.policy()).toAbsolutePath().normalize(), null);
         } else if (background.jmxInUse != null) {
             background.jmxInUse.stop(background.inst());
+        }
+    }
+
+    /** Whether a UDP rule (or discovery) makes the JDK 8/11 implicit-UDP hooks act. */
+    private static boolean udpAutoBind(Policy policy) {
+        boolean udpAutoBind = io.portres.agent.discover.Discovery.enabled();
+        for (Rule r : policy.rules()) {
+            udpAutoBind |= Installer.matchesImplicitUdpBinds(r);
+        }
+        return udpAutoBind;
+    }
+
+    /**
+     * A hook point in use did not apply, or the probe bind did not arrive: a configuration error. Under
+     * {@code onPolicyError=fail} (the default; not for an attach) the JVM stops with status 2, as for a bad policy: no bind
+     * a rule could match has been decided yet (they wait for {@code READY}). Otherwise (continue, or an attach) the
+     * agent stays inactive, with one warning. Either way one {@code hook-gap} event, when events are on.
+     */
+    private void hookGap(SelfTest.Verdict verdict) {
+        StringBuilder gaps = new StringBuilder();
+        for (String g : verdict.gaps) {
+            gaps.append(gaps.length() == 0 ? "" : "; ").append(g);
+        }
+        String what = verdict.gaps.size() == 1 ? "a hook point of this JDK did not apply"
+                : verdict.gaps.size() + " hook points of this JDK did not apply";
+        if (events != null) {
+            events.submit(io.portres.agent.log.EventLog.event(System.currentTimeMillis(),
+                    Thread.currentThread().getName(), null, null, 0, -1, null, null, null, choice.backend.name(),
+                    null, "hook-gap", gaps.toString(), null));
+        }
+        if (attach || options.continueOnPolicyError()) {
+            background.deactivate(true);
+            Installer.ShutdownHook.need(); // the warning is written even if the application exits at once
+            log.warn("hook self-test: " + what + " (" + gaps + "); the agent is inactive and the application runs"
+                    + " without it" + (attach ? "" : " (onPolicyError=continue)"));
+            return;
+        }
+        String stopped = "1 error in the portres configuration (" + what + "); the application is stopped before"
+                + " its first bind a rule could match (set onPolicyError=continue to run without the agent)";
+        LineSink err = LineSink.stderr();
+        err.write("[portres] ERROR hook self-test: " + Problem.escape(gaps.toString()));
+        err.write("[portres] " + stopped);
+        if (log.sink() != err) { // log.file: the log says it too
+            log.error("hook self-test: " + gaps);
+            log.error(stopped);
+        }
+        background.started.countDown();
+        Installer.ShutdownHook.need(); // flushes the event and the log
+        System.exit(Installer.POLICY_ERROR_STATUS);
+    }
+
+    /** The hook points verified, after the summary's first line. */
+    private static void hookSummary(SelfTest.Verdict verdict, AgentLog log) {
+        if (verdict == null) {
+            return;
+        }
+        for (String h : verdict.hooks) {
+            log.info("  hook " + h);
+        }
+        if (verdict.probeNote != null) {
+            log.warn("hook self-test: " + verdict.probeNote);
         }
     }
 
@@ -230,18 +306,7 @@ final class BackgroundInit implements Runnable {
      */
     private static void warmUp(BindTransformer transformer, AgentLog log, Class<?> bridge, Policy policy) {
         try {
-            boolean udpAutoBind = false;
-            for (Rule r : policy.rules()) {
-                udpAutoBind |= Installer.matchesImplicitUdpBinds(r);
-            }
-            udpAutoBind |= io.portres.agent.discover.Discovery.enabled();
-            for (String name : HookPoint.classesInUse(JdkVersion.FEATURE, System.getProperties(), udpAutoBind)) {
-                try {
-                    Class.forName(name, false, null);
-                } catch (ClassNotFoundException notInThisJdk) {
-                    // reported below through transformer.failures() if it mattered
-                }
-            }
+            // the hooked classes this JDK's sockets use were loaded (and so rewritten) by the self-test
             Throwable access = JdkAccess.warmUp();
             if (access != null) {
                 log.warn("JDK internals unavailable, matched binds report no bound port: " + access);

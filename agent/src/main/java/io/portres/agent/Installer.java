@@ -285,12 +285,17 @@ public final class Installer {
 
         /** The agent will not run: hooked classes pass every bind through untouched, and no more are hooked. */
         void deactivate() {
+            deactivate(false);
+        }
+
+        /** As above; {@code keepJmxWatch}: the MBean is still registered once JMX is used (to show a hook gap). */
+        void deactivate(boolean keepJmxWatch) {
             synchronized (this) {
                 abandoned = true;
                 if (transformer != null) {
                     inst.removeTransformer(transformer);
                 }
-                if (jmxInUse != null) {
+                if (jmxInUse != null && !keepJmxWatch) {
                     jmxInUse.stop(inst);
                 }
             }

@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -44,6 +45,14 @@ final class DoctorCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "one JSON object on standard output instead of text")
     boolean json;
+
+    @Option(names = "--verify", description = "start a JVM with -Xverify:all and the agent, bind through every"
+            + " socket API, and report each hook point this JDK uses: applied and verified, or why not")
+    boolean verify;
+
+    @Option(names = "--java", paramLabel = "JAVA", description = "with --verify: the java executable to check"
+            + " (default: the one running this command)")
+    Path javaExe;
 
     @Spec
     CommandSpec spec;
@@ -103,6 +112,9 @@ final class DoctorCommand implements Callable<Integer> {
         if (policyFile != null) {
             checkPolicy(os);
         }
+        if (verify) {
+            verifyHooks();
+        }
         boolean failed = false;
         PrintWriter out = spec.commandLine().getOut();
         for (Map<String, Object> c : checks) {
@@ -119,6 +131,117 @@ final class DoctorCommand implements Callable<Integer> {
             out.println(JsonWriter.write(m));
         }
         return failed ? Main.FOUND_PROBLEMS : Main.OK;
+    }
+
+    /** Seconds the {@code --verify} JVM may take. */
+    private static final long VERIFY_TIMEOUT_SECONDS = 120;
+
+    /**
+     * {@code --verify}: a JVM of the user's {@code java} with {@code -Xverify:all} (production JVMs do not verify boot
+     * classes, so an edit the verifier would refuse shows only here) and the agent, running
+     * {@code VerifyHooks}; one check per hook point it reports.
+     */
+    private void verifyHooks() {
+        java.io.File jar = agentJar();
+        if (jar == null) {
+            add("FAIL", "hooks", "--verify needs the packaged agent jar (run it as java -jar portres-agent.jar)",
+                    null);
+            return;
+        }
+        String exe = javaExe != null ? javaExe.toString() : Paths.get(System.getProperty("java.home"), "bin",
+                ctx.host.isWindows() ? "java.exe" : "java").toString();
+        Path dir = null;
+        try {
+            dir = Files.createTempDirectory("portres-verify");
+            Path policy = dir.resolve("verify.yaml");
+            // a UDP rule for port 0, so that the JDK 8/11 implicit-UDP hooks count as in use and are verified too
+            Files.write(policy, ("version: 1\nmode: audit\nlog: { level: warn }\nreservations:\n"
+                    + "  verify: { protocol: udp, startPort: 30100, count: 10 }\nrules:\n"
+                    + "  - name: verify\n    match: { port: 0 }\n    reservation: verify\n")
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            List<String> cmd = new ArrayList<String>();
+            cmd.add(exe);
+            cmd.add("-Xverify:all");
+            cmd.add("-javaagent:" + jar.getAbsolutePath() + "=policy=" + policy + ",onPolicyError=continue");
+            cmd.add("-cp");
+            cmd.add(jar.getAbsolutePath());
+            cmd.add("io.portres.agent.hook.VerifyHooks");
+            ProcessBuilder pb = new ProcessBuilder(cmd);
+            pb.redirectErrorStream(true);
+            pb.environment().remove("PORTRES_POLICY");
+            pb.environment().remove("PORTRES_ON_POLICY_ERROR");
+            Process p = pb.start();
+            p.getOutputStream().close();
+            final java.io.InputStream in = p.getInputStream();
+            final java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+            Thread pump = new Thread(new Runnable() {
+                @Override
+                public void run() {
+                    try {
+                        buf.write(io.portres.agent.Streams.readAll(in));
+                    } catch (IOException ignored) {
+                        // what was read is reported
+                    }
+                }
+            }, "verify-output");
+            pump.start();
+            if (!p.waitFor(VERIFY_TIMEOUT_SECONDS, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+            pump.join(10000);
+            int status = p.isAlive() ? -1 : p.exitValue();
+            String output = new String(buf.toByteArray(), java.nio.charset.StandardCharsets.UTF_8);
+            StringBuilder other = new StringBuilder();
+            int hooks = 0;
+            for (String line : output.split("\r?\n")) {
+                String[] f = line.split("\t", 5);
+                if (f.length == 5 && f[0].equals("hook")) {
+                    hooks++;
+                    add(f[3], "hook " + f[1], f[2] + ": " + f[4], "OK".equals(f[3]) ? null : "report it with"
+                            + " this output and the JDK's version; another agent that rewrites the JDK's socket"
+                            + " classes can cause it");
+                } else if (!line.trim().isEmpty()) {
+                    other.append(other.length() == 0 ? "" : " | ").append(line.trim());
+                }
+            }
+            if (status != 0 && hooks == 0 || status < 0) {
+                add("FAIL", "hooks", exe + " -Xverify:all with the agent " + (status < 0 ? "did not finish in "
+                        + VERIFY_TIMEOUT_SECONDS + " s" : "exited with status " + status) + (other.length() == 0
+                        ? "" : ": " + other), "run it by hand to see more: " + join(cmd));
+            } else if (other.length() > 0) {
+                add("WARN", "hooks", "the verifying JVM also said: " + other, null);
+            }
+        } catch (Exception e) {
+            add("FAIL", "hooks", "cannot start " + exe + ": " + e, "give the java executable with --java");
+        } finally {
+            if (dir != null) {
+                try {
+                    Files.deleteIfExists(dir.resolve("verify.yaml"));
+                    Files.deleteIfExists(dir);
+                } catch (IOException ignored) {
+                    // a temporary file left behind
+                }
+            }
+        }
+    }
+
+    private static String join(List<String> cmd) {
+        StringBuilder sb = new StringBuilder();
+        for (String c : cmd) {
+            sb.append(sb.length() == 0 ? "" : " ").append(c);
+        }
+        return sb.toString();
+    }
+
+    /** The jar this command runs from, or null (classes folder). */
+    private static java.io.File agentJar() {
+        try {
+            java.io.File f = new java.io.File(DoctorCommand.class.getProtectionDomain().getCodeSource().getLocation()
+                    .toURI());
+            return f.isFile() ? f : null;
+        } catch (Exception e) {
+            return null;
+        }
     }
 
     private void checkPolicy(OsReservations os) {

@@ -11,6 +11,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.File;
 import java.nio.file.Files;
@@ -185,5 +187,49 @@ class CliIT {
                 .run();
         assertThat(gone.exitCode).isEqualTo(1);
         assertThat(gone.stdout).contains("not found");
+    }
+
+    static List<Jdk> jdks() {
+        return JdkMatrix.jdks();
+    }
+
+    /**
+     * {@code doctor --verify --java <each JDK>}: a JVM of that JDK with {@code -Xverify:all} and the agent binds
+     * through every API; each hook point the JDK uses is reported applied and verified.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("jdks")
+    void doctorVerifyReportsEveryHookPointOfEachJdk(Jdk jdk) throws Exception {
+        ForkedJvm.Result r = cli(JdkMatrix.current(), "doctor", "--verify", "--java", jdk.java).run();
+        assertThat(r.exitCode).as(r.toString()).isZero();
+        assertThat(r.stdout).as(r.toString()).contains("OK   hook A: sun.nio.ch.Net.bind: applied, verified by")
+                .doesNotContain("FAIL").doesNotContain("WARN hooks");
+        if (jdk.feature >= 26) {
+            assertThat(r.stdout).contains("OK   hook D': sun.nio.ch.Net.connect: applied, verified by SocketChannel"
+                    + ".connect (implicit bind)").doesNotContain("NetHooks");
+        } else {
+            assertThat(r.stdout).contains("OK   hook D: sun.net.NetHooks.beforeTcpConnect: applied, verified by"
+                    + " SocketChannel.connect (implicit bind)");
+        }
+        if (jdk.feature <= 11) {
+            assertThat(r.stdout).contains("OK   hook B: java.net.AbstractPlainSocketImpl.bind: applied, verified by"
+                    + " ServerSocket.bind").contains("OK   hook C: java.net.AbstractPlainDatagramSocketImpl.bind:"
+                    + " applied, verified by DatagramSocket").contains("OK   hook E: sun.nio.ch.DatagramChannelImpl"
+                    + ".connect: applied, verified by DatagramChannel.connect (implicit bind)");
+        } else {
+            assertThat(r.stdout).doesNotContain("hook B").doesNotContain("hook C").doesNotContain("hook E");
+        }
+    }
+
+    /** A hook point left out (the test switch, inherited by the verifying JVM) is a FAIL line and status 1. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("jdks")
+    void doctorVerifyFailsOnAMissingHookPoint(Jdk jdk) throws Exception {
+        String skipped = jdk.feature >= 26 ? "NET_CONNECT" : "TCP_CONNECT";
+        ForkedJvm.Result r = ForkedJvm.on(jdk).workDir(dir.toFile())
+                .env("JAVA_TOOL_OPTIONS", "-Dportres.test.skipHook=" + skipped).jar(JAR, "doctor", "--verify").run();
+        assertThat(r.exitCode).as(r.toString()).isEqualTo(1);
+        assertThat(r.stdout).as(r.toString()).contains("FAIL hook D").contains("NOT APPLIED (left out by"
+                + " -Dportres.test.skipHook=" + skipped + ")").contains("OK   hook A: sun.nio.ch.Net.bind");
     }
 }

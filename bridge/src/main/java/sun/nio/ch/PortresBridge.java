@@ -47,9 +47,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class PortresBridge {
 
     /**
-     * The agent's dispatcher class, set once the agent is ready. The handles on its {@code before}, {@code after}
-     * and {@code nativeBind} are built from it at the first candidate bind or by the agent's warm-up, whichever
-     * comes first, rather than while the application starts (building a JVM's first handles costs milliseconds).
+     * The agent's dispatcher class, set on the agent's start-up thread just before its self-test. The handles on its
+     * {@code before}, {@code after} and {@code nativeBind} are built from it for the self-test's probe (or at a
+     * candidate bind that comes first), on that thread rather than on premain's path (building a JVM's first handles
+     * costs milliseconds). Until {@link #READY}, every candidate bind but the probe still waits.
      */
     public static volatile Class<?> dispatcher;
     /** (int site, Object context, FileDescriptor fd, InetAddress address, int port) int */
@@ -68,6 +69,11 @@ public final class PortresBridge {
      * keep start-up short; a bind that arrives in between waits here rather than escaping the policy.
      */
     public static final CountDownLatch READY = new CountDownLatch(1);
+    /**
+     * The agent's self-test thread while it probes the hooks (else null): its binds reach the dispatcher whatever
+     * the policy admits, and do not wait for {@link #READY}, which the agent counts down only after the verdict.
+     */
+    public static volatile Thread probe;
     /** How long such an early bind waits at most, in milliseconds; then it proceeds untouched. */
     public static volatile long readyTimeoutMillis = 10000;
 
@@ -103,11 +109,12 @@ public final class PortresBridge {
     private static int before(int site, Object context, FileDescriptor fd, InetAddress address, int port)
             throws IOException {
         MethodHandle h = beforeHandle;
-        if (h == null) {
+        if ((h == null || READY.getCount() != 0) && probe != Thread.currentThread()) {
+            // the agent is starting (its self-test may have built the handle already): wait for its verdict
             h = awaitReady();
-            if (h == null) {
-                return port;
-            }
+        }
+        if (h == null) {
+            return port;
         }
         try {
             return (int) h.invokeExact(site, context, fd, address, port);
@@ -121,7 +128,8 @@ public final class PortresBridge {
     /** Whether some rule may admit this bind (the policy's bits); every bind is, until they are published. */
     private static boolean candidate(int bit) {
         long[] candidates = candidatePorts;
-        return candidates == null || (bit >= 0 && bit <= IMPLICIT_BIT && has(candidates, bit));
+        return candidates == null || (bit >= 0 && bit <= IMPLICIT_BIT && has(candidates, bit))
+                || (probe != null && probe == Thread.currentThread());
     }
 
     /** Waits (bounded) until the agent is ready or gave up; returns the handle on its {@code before}, or null. */
@@ -465,7 +473,7 @@ public final class PortresBridge {
             awaitReady(); // not published yet: the agent is still starting
             candidates = candidatePorts;
         }
-        if (candidates == null || !has(candidates, UDP_AUTO_BIND_BIT)) {
+        if ((candidates == null || !has(candidates, UDP_AUTO_BIND_BIT)) && probe != Thread.currentThread()) {
             return;
         }
         try {

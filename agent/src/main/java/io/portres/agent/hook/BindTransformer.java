@@ -47,6 +47,11 @@ public final class BindTransformer implements ClassFileTransformer {
     private final List<String> instrumented = Collections.synchronizedList(new ArrayList<String>());
     private final List<String> failures = Collections.synchronizedList(new ArrayList<String>());
     private final List<String> notes = Collections.synchronizedList(new ArrayList<String>());
+    /** The hook points edited so far, and why a point of a class that was read was not (for the self-test). */
+    private final Set<HookPoint> applied = Collections.synchronizedSet(EnumSet.noneOf(HookPoint.class));
+    private final Map<HookPoint, String> notApplied = Collections.synchronizedMap(
+            new java.util.EnumMap<HookPoint, String>(HookPoint.class));
+    private final Set<HookPoint> skipped = EnumSet.noneOf(HookPoint.class);
 
     public BindTransformer(Set<HookPoint> points) {
         for (HookPoint p : points) {
@@ -60,7 +65,47 @@ public final class BindTransformer implements ClassFileTransformer {
     }
 
     public static BindTransformer forAllHookPoints() {
-        return new BindTransformer(EnumSet.allOf(HookPoint.class));
+        return forAllHookPointsBut(System.getProperty(SKIP_PROPERTY));
+    }
+
+    /**
+     * A test switch: {@code -Dportres.test.skipHook=<HookPoint name>} leaves that point out, as if its method no
+     * longer matched, so that the self-test's handling of a gap can be tested on every JDK.
+     */
+    public static final String SKIP_PROPERTY = "portres.test.skipHook";
+
+    static BindTransformer forAllHookPointsBut(String skip) {
+        EnumSet<HookPoint> points = EnumSet.allOf(HookPoint.class);
+        EnumSet<HookPoint> left = EnumSet.noneOf(HookPoint.class);
+        for (HookPoint p : HookPoint.values()) {
+            if (p.name().equals(skip)) {
+                points.remove(p);
+                left.add(p);
+            }
+        }
+        BindTransformer t = new BindTransformer(points);
+        t.skipped.addAll(left);
+        return t;
+    }
+
+    /** The hook points this transformer has edited into a loaded class. */
+    public Set<HookPoint> applied() {
+        EnumSet<HookPoint> out = EnumSet.noneOf(HookPoint.class);
+        synchronized (applied) {
+            out.addAll(applied);
+        }
+        return out;
+    }
+
+    /**
+     * Why {@code p} is not applied: its class was read but the edit failed or the method was not there, or it was
+     * left out by the test switch; null when nothing is known (its class was not loaded).
+     */
+    public String whyNotApplied(HookPoint p) {
+        if (skipped.contains(p)) {
+            return "left out by -D" + SKIP_PROPERTY + "=" + p.name();
+        }
+        return notApplied.get(p);
     }
 
     /** Binary names of the classes this transformer rewrites. */
@@ -106,6 +151,9 @@ public final class BindTransformer implements ClassFileTransformer {
             return instrument(classfileBuffer, points);
         } catch (Throwable t) {
             failures.add(className + ": " + t);
+            for (HookPoint p : points) {
+                notApplied.put(p, "the edit failed: " + t);
+            }
             return null;
         }
     }
@@ -117,6 +165,9 @@ public final class BindTransformer implements ClassFileTransformer {
         for (HookPoint p : points) {
             if (p.appliesTo(shape)) {
                 applicable.put(p.method + p.descriptor, p);
+            } else {
+                notApplied.put(p, shape.hasMethod(p.method, p.descriptor) ? "does not apply to this class's shape"
+                        : "no method " + p.method + p.descriptor + " in this class");
             }
         }
         if (applicable.isEmpty()) {
@@ -124,6 +175,7 @@ public final class BindTransformer implements ClassFileTransformer {
         }
         final ClassShape cls = shape;
         final List<String> done = new ArrayList<String>(applicable.size());
+        final List<HookPoint> edited = new ArrayList<HookPoint>(applicable.size());
         ClassWriter writer = new ClassWriter(reader, ClassWriter.COMPUTE_MAXS);
         reader.accept(new ClassVisitor(ASM_API, writer) {
             @Override
@@ -135,11 +187,16 @@ public final class BindTransformer implements ClassFileTransformer {
                     return mv; // the writer itself: ASM copies the method's bytes unchanged
                 }
                 done.add(p.className() + "." + p.method);
+                edited.add(p);
                 return p.edit(mv, cls);
             }
         }, 0);
         byte[] out = writer.toByteArray();
         instrumented.addAll(done);
+        for (HookPoint p : edited) {
+            applied.add(p);
+            notApplied.remove(p);
+        }
         return out;
     }
 

@@ -148,20 +148,64 @@ public enum HookPoint {
      */
     public static java.util.List<String> classesInUse(int jdk, java.util.Properties props, boolean udpAutoBind) {
         java.util.List<String> out = new java.util.ArrayList<String>();
-        out.add(NET_BIND.className()); // also NET_CONNECT's class on 26+
-        if (jdk <= 25) {
-            out.add(TCP_CONNECT.className());
-        }
-        if (jdk <= 12 || (jdk <= 17 && selected(props.getProperty("jdk.net.usePlainSocketImpl")))) {
-            out.add(LEGACY_TCP_BIND.className());
-        }
-        if (jdk <= 14 || (jdk <= 17 && selected(props.getProperty("jdk.net.usePlainDatagramSocketImpl")))) {
-            out.add(LEGACY_UDP_BIND.className());
-        }
-        if (jdk <= 11 && udpAutoBind) { // only a UDP rule that can match an implicit bind makes the hook act
-            out.add(UDP_SEND.className());
+        for (HookPoint p : inUse(jdk, props, udpAutoBind)) {
+            if (!out.contains(p.className())) {
+                out.add(p.className());
+            }
         }
         return out;
+    }
+
+    /**
+     * The hook points this JDK (feature release) and these switches use: the ones the start-up self-test requires
+     * to be applied. A at every JDK; D through {@code NetHooks} up to 25 and through {@code Net.connect} from 26;
+     * B and C where the legacy implementations are selected; E on 8 (send) and 8-11 (connect), only when a UDP
+     * rule can match an implicit bind ({@code udpAutoBind}), since only then does the hook act.
+     */
+    public static java.util.EnumSet<HookPoint> inUse(int jdk, java.util.Properties props, boolean udpAutoBind) {
+        java.util.EnumSet<HookPoint> out = java.util.EnumSet.of(NET_BIND);
+        out.add(jdk <= 25 ? TCP_CONNECT : NET_CONNECT);
+        if (jdk <= 12 || (jdk <= 17 && selected(props.getProperty("jdk.net.usePlainSocketImpl")))) {
+            out.add(LEGACY_TCP_BIND);
+        }
+        if (jdk <= 14 || (jdk <= 17 && selected(props.getProperty("jdk.net.usePlainDatagramSocketImpl")))) {
+            out.add(LEGACY_UDP_BIND);
+        }
+        if (jdk <= 11 && udpAutoBind) { // only a UDP rule that can match an implicit bind makes the hook act
+            if (jdk <= 8) {
+                out.add(UDP_SEND);
+            }
+            out.add(UDP_CONNECT);
+        }
+        return out;
+    }
+
+    /** The site letter of the docs (A-E; D' for the JDK 26+ connect hook). */
+    public String letter() {
+        switch (this) {
+            case NET_BIND:
+                return "A";
+            case LEGACY_TCP_BIND:
+                return "B";
+            case LEGACY_UDP_BIND:
+                return "C";
+            case TCP_CONNECT:
+                return "D";
+            case NET_CONNECT:
+                return "D'";
+            default:
+                return "E";
+        }
+    }
+
+    /** "A sun.nio.ch.Net.bind": the letter and the hooked method, for messages. */
+    public String describe() {
+        return letter() + " " + className() + "." + method;
+    }
+
+    /** The dispatcher's site number of this point's bridge call. */
+    public int site() {
+        return site;
     }
 
     private static boolean selected(String value) {

@@ -58,17 +58,17 @@ public final class AgentMBean implements AgentMXBean {
 
     @Override
     public String getLastReload() {
-        return reloader.lastReload();
+        return reloader == null ? null : reloader.lastReload();
     }
 
     @Override
     public String getLastReloadError() {
-        return reloader.lastReloadError();
+        return reloader == null ? null : reloader.lastReloadError();
     }
 
     @Override
     public int getReloads() {
-        return reloader.reloads();
+        return reloader == null ? 0 : reloader.reloads();
     }
 
     @Override
@@ -103,7 +103,13 @@ public final class AgentMBean implements AgentMXBean {
     }
 
     @Override
+    public List<String> getHooks() {
+        io.portres.agent.hook.SelfTest.Verdict v = io.portres.agent.hook.SelfTest.verdict();
+        return v == null ? new ArrayList<String>() : new ArrayList<String>(v.hooks);
+    }
+
+    @Override
     public boolean reloadPolicy() {
-        return reloader.reload();
+        return reloader != null && reloader.reload(); // null: inactive after a hook gap, nothing to reload
     }
 }

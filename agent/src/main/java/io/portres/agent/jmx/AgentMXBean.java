@@ -41,6 +41,12 @@ public interface AgentMXBean {
     List<String> getUnmatchedRules();
 
     /**
+     * The start-up self-test: one line per hook point this JDK uses, "A sun.nio.ch.Net.bind: applied, verified by a
+     * probe bind" or "...: NOT APPLIED (why)"; a gap leaves the agent inactive (mode {@code inactive}).
+     */
+    List<String> getHooks();
+
+    /**
      * Reloads the policy file now (what {@code reload=true} does on each change); true when the new policy is in
      * force, false when it was invalid and the running one stays.
      */

@@ -98,7 +98,7 @@ class NetConnectHookPointTest {
         return out;
     }
 
-    private static byte[] netClass() throws IOException {
+    static byte[] netClass() throws IOException {
         try (InputStream in = Object.class.getResourceAsStream("/" + NET + ".class")) {
             assertThat(in).as(NET + ".class of this JDK").isNotNull();
             ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -26,6 +26,7 @@ public final class MBeanProbe {
         }
         System.out.println("unmatched " + java.util.Arrays.toString((String[]) server.getAttribute(name,
                 "UnmatchedRules")));
+        System.out.println("hooks " + java.util.Arrays.toString((String[]) server.getAttribute(name, "Hooks")));
         System.out.println("reload " + server.invoke(name, "reloadPolicy", new Object[0], new String[0]));
         System.out.println("reloads " + server.getAttribute(name, "Reloads") + " lastReload "
                 + (server.getAttribute(name, "LastReload") != null));
