@@ -163,9 +163,9 @@ final class DoctorCommand implements Callable<Integer> {
             cmd.add(exe);
             cmd.add("-Xverify:all");
             cmd.add("-javaagent:" + jar.getAbsolutePath() + "=policy=" + policy + ",onPolicyError=continue");
-            cmd.add("-cp");
+            cmd.add("-jar"); // the CLI's main finds the agent's loader and runs VerifyHooks there
             cmd.add(jar.getAbsolutePath());
-            cmd.add("io.portres.agent.hook.VerifyHooks");
+            cmd.add(VerifyHooksChild.COMMAND);
             ProcessBuilder pb = new ProcessBuilder(cmd);
             pb.redirectErrorStream(true);
             pb.environment().remove("PORTRES_POLICY");

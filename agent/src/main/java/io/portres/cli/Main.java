@@ -56,6 +56,9 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        if (args.length == 1 && VerifyHooksChild.COMMAND.equals(args[0])) {
+            System.exit(VerifyHooksChild.runInTheAgent());
+        }
         System.exit(run(new Context(Host.current()), new PrintWriter(System.out, true),
                 new PrintWriter(System.err, true), args));
     }
