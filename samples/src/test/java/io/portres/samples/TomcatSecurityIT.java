@@ -39,30 +39,7 @@ class TomcatSecurityIT {
     @Test
     void tomcatWithTheGrantStartsAndItsJmxExportsLandInTheBlock() throws Exception {
         Path work = Paths.get("target", "tomcat-security").toAbsolutePath();
-        Path home = unpack(work);
-        Path serverXml = home.resolve("conf/server.xml");
-        String xml = new String(Files.readAllBytes(serverXml), StandardCharsets.UTF_8)
-                .replace("<Server port=\"8005\"", "<Server port=\"-1\"")
-                .replace("<Connector port=\"8080\"", "<Connector port=\"" + HTTP_PORT + "\"");
-        Files.write(serverXml, xml.getBytes(StandardCharsets.UTF_8));
-        String agentJar = new File(System.getProperty("portres.agentJar")).getAbsolutePath();
-        Files.write(home.resolve("conf/catalina.policy"), ("\n" + String.format(GRANT, agentJar))
-                .getBytes(StandardCharsets.UTF_8), StandardOpenOption.APPEND);
-
-        ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/catalina.sh").toString(), "run", "-security");
-        Map<String, String> env = pb.environment();
-        env.keySet().removeIf(k -> k.startsWith("CATALINA_") || k.equals("JAVA_OPTS") || k.startsWith("PORTRES_")
-                || k.endsWith("JAVA_OPTIONS") || k.equals("JAVA_TOOL_OPTIONS"));
-        env.put("JAVA_HOME", System.getProperty("java.home"));
-        env.put("CATALINA_HOME", home.toString());
-        env.put("CATALINA_OPTS", "-javaagent:" + agentJar + "="
-                + Paths.get("policies", "tomcat-security.yaml").toAbsolutePath()
-                + " -Dcom.sun.management.jmxremote.port=" + REGISTRY_PORT
-                + " -Dcom.sun.management.jmxremote.host=127.0.0.1 -Dcom.sun.management.jmxremote.local.only=true"
-                + " -Dcom.sun.management.jmxremote.authenticate=false -Dcom.sun.management.jmxremote.ssl=false"
-                + " -Djava.rmi.server.hostname=127.0.0.1");
-        try (SampleServer server = SampleServer.launch(pb, work.resolve("events.jsonl"),
-                line -> line.contains("Server startup in"))) {
+        try (SampleServer server = start(work, true, "")) {
             server.awaitReadyLine();
             assertThat(httpStatus()).as(server.output()).isEqualTo(200);
             String runtimeName = assertTimeoutPreemptively(Duration.ofSeconds(30), TomcatSecurityIT::remoteRuntime);
@@ -76,6 +53,53 @@ class TomcatSecurityIT {
             assertThat(log).contains("portres ").doesNotContain("cannot enforce").doesNotContain("WARN")
                     .doesNotContain("ERROR");
         }
+    }
+
+    /** Without the grant (and onPolicyError=continue): one line on standard error, and Tomcat runs as without it. */
+    @Test
+    void tomcatWithoutTheGrantStartsWithoutTheAgent() throws Exception {
+        Path work = Paths.get("target", "tomcat-security").toAbsolutePath();
+        try (SampleServer server = start(work, false, ",onPolicyError=continue")) {
+            server.awaitReadyLine();
+            assertThat(httpStatus()).as(server.output()).isEqualTo(200);
+            assertThat(server.output().lines().filter(l -> l.startsWith("[portres]")))
+                    .as(server.output()).singleElement().asString()
+                    .startsWith("[portres] WARN portres cannot enforce under this SecurityManager")
+                    .contains("the agent is inactive and every bind proceeds as without it");
+            assertThat(work.resolve("events.jsonl")).doesNotExist();
+        }
+    }
+
+    /**
+     * Tomcat from a fresh copy of the distribution under {@code work}: its HTTP connector on {@link #HTTP_PORT}, no
+     * shutdown port, the JDK's JMX agent on {@link #REGISTRY_PORT}, the agent in {@code CATALINA_OPTS} (with
+     * {@code moreAgentArgs}) and, if {@code grant}, its grant at the end of {@code conf/catalina.policy}.
+     */
+    private static SampleServer start(Path work, boolean grant, String moreAgentArgs) throws Exception {
+        Path home = unpack(work);
+        Path serverXml = home.resolve("conf/server.xml");
+        String xml = new String(Files.readAllBytes(serverXml), StandardCharsets.UTF_8)
+                .replace("<Server port=\"8005\"", "<Server port=\"-1\"")
+                .replace("<Connector port=\"8080\"", "<Connector port=\"" + HTTP_PORT + "\"");
+        Files.write(serverXml, xml.getBytes(StandardCharsets.UTF_8));
+        String agentJar = new File(System.getProperty("portres.agentJar")).getAbsolutePath();
+        if (grant) {
+            Files.write(home.resolve("conf/catalina.policy"), ("\n" + String.format(GRANT, agentJar))
+                    .getBytes(StandardCharsets.UTF_8), StandardOpenOption.APPEND);
+        }
+        ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/catalina.sh").toString(), "run", "-security");
+        Map<String, String> env = pb.environment();
+        env.keySet().removeIf(k -> k.startsWith("CATALINA_") || k.equals("JAVA_OPTS") || k.startsWith("PORTRES_")
+                || k.endsWith("JAVA_OPTIONS") || k.equals("JAVA_TOOL_OPTIONS"));
+        env.put("JAVA_HOME", System.getProperty("java.home"));
+        env.put("CATALINA_HOME", home.toString());
+        env.put("CATALINA_OPTS", "-javaagent:" + agentJar + "=policy="
+                + Paths.get("policies", "tomcat-security.yaml").toAbsolutePath() + moreAgentArgs
+                + " -Dcom.sun.management.jmxremote.port=" + REGISTRY_PORT
+                + " -Dcom.sun.management.jmxremote.host=127.0.0.1 -Dcom.sun.management.jmxremote.local.only=true"
+                + " -Dcom.sun.management.jmxremote.authenticate=false -Dcom.sun.management.jmxremote.ssl=false"
+                + " -Djava.rmi.server.hostname=127.0.0.1");
+        return SampleServer.launch(pb, work.resolve("events.jsonl"), line -> line.contains("Server startup in"));
     }
 
     /** A fresh copy of the distribution (target/dist/tomcat.tar.gz, copied there by the build) under {@code work}. */
