@@ -33,8 +33,8 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 class TomcatSecurityIT {
 
     static final String GRANT = "grant codeBase \"file:%s\" {\n    permission java.security.AllPermission;\n};\n";
-    private static final int HTTP_PORT = 18480;
-    private static final int REGISTRY_PORT = 18481;
+    private static final int HTTP_PORT = 18580;
+    private static final int REGISTRY_PORT = 18581;
 
     @Test
     void tomcatWithTheGrantStartsAndItsJmxExportsLandInTheBlock() throws Exception {

@@ -102,8 +102,17 @@ public final class AgentMBean implements AgentMXBean {
         return e == null ? new ArrayList<String>() : io.portres.agent.UnmatchedRules.describe(e);
     }
 
+    /**
+     * Reloads with the agent's own rights: under a SecurityManager a JMX client's call runs with the connection's
+     * access-control context, which need not let the agent read its policy file.
+     */
     @Override
     public boolean reloadPolicy() {
-        return reloader.reload();
+        return io.portres.agent.Privileges.run(new java.security.PrivilegedAction<Boolean>() {
+            @Override
+            public Boolean run() {
+                return reloader.reload();
+            }
+        });
     }
 }
