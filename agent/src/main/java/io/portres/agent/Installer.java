@@ -249,7 +249,8 @@ public final class Installer {
         if (choice.backend.releasesAtExit() || hasClassRules(policy) && log.enabled(io.portres.policy.LogLevel.WARN)) {
             ShutdownHook.need(); // a backend to stop; rules that may match nothing, with a hint to warn about
         }
-        Privileges.onRefusal(refusal(background, log, options.continueOnPolicyError() || attach));
+        Privileges.onRefusal(refusal(background, log, events, choice.backend.name(),
+                options.continueOnPolicyError() || attach));
         background.handOver(policy, choice, log, events, options, attach, backends);
         return null;
     }
@@ -261,20 +262,28 @@ public final class Installer {
      * {@code onPolicyError=fail} a thread of the agent stops the JVM with status 2 (the bind itself proceeds).
      */
     private static Privileges.Refusal refusal(final Background background, final AgentLog startLog,
+                                              final EventLog startEvents, final String startBackend,
                                               final boolean runWithout) {
         return new Privileges.Refusal() {
             @Override
             public void refused(String report) {
-                Engine e = io.portres.agent.hook.BindDispatcher.engine();
+                Engine e = io.portres.agent.hook.BindDispatcher.engine(); // null: refused before it was in force
                 AgentLog log = e != null ? e.log() : startLog;
                 if (runWithout) {
                     log.warnAsync(report + RUNS_WITHOUT);
                 } else {
                     log.errorAsync(report + STOPS);
                 }
-                if (e != null && e.events() != null) {
-                    e.events().submit(EventLog.event(System.currentTimeMillis(), Thread.currentThread().getName(),
-                            null, null, 0, -1, null, null, null, e.backend().name(), null, "inactive", report, null));
+                EventLog events = e != null ? e.events() : startEvents;
+                if (events != null) {
+                    events.submit(EventLog.event(System.currentTimeMillis(), Thread.currentThread().getName(),
+                            null, null, 0, -1, null, null, null, e != null ? e.backend().name() : startBackend, null,
+                            "inactive", report, null));
+                }
+                try {
+                    ShutdownHook.need(); // the report is flushed at exit (if the manager lets the agent hook it)
+                } catch (Throwable denied) {
+                    // then the writer thread gets what time it gets
                 }
                 try {
                     background.deactivate();

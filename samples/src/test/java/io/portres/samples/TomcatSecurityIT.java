@@ -42,6 +42,7 @@ class TomcatSecurityIT {
         try (SampleServer server = start(work, true, "")) {
             server.awaitReadyLine();
             assertThat(httpStatus()).as(server.output()).isEqualTo(200);
+            // the JDK's JMX agent serves, and the agent registered its MBean in the platform server under the manager
             String runtimeName = assertTimeoutPreemptively(Duration.ofSeconds(30), TomcatSecurityIT::remoteRuntime);
             assertThat(runtimeName).startsWith(server.pid() + "@");
             server.assertEverySocketLandedInItsBlock(
@@ -129,8 +130,13 @@ class TomcatSecurityIT {
     private static String remoteRuntime() throws Exception {
         JMXServiceURL url = new JMXServiceURL("service:jmx:rmi:///jndi/rmi://127.0.0.1:" + REGISTRY_PORT + "/jmxrmi");
         try (JMXConnector connector = JMXConnectorFactory.connect(url)) {
-            return (String) connector.getMBeanServerConnection().getAttribute(
-                    new javax.management.ObjectName("java.lang:type=Runtime"), "Name");
+            javax.management.MBeanServerConnection mbeans = connector.getMBeanServerConnection();
+            javax.management.ObjectName agent = new javax.management.ObjectName("portres:type=Agent");
+            while (!mbeans.isRegistered(agent)) { // registered by the agent's thread once JMX is in use
+                Thread.sleep(50);
+            }
+            assertThat(mbeans.getAttribute(agent, "Mode")).isEqualTo("enforce");
+            return (String) mbeans.getAttribute(new javax.management.ObjectName("java.lang:type=Runtime"), "Name");
         }
     }
 }
