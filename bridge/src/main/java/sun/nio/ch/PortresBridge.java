@@ -34,6 +34,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>No lambdas, no string concatenation (javac 9+ compiles {@code +} to an indy that JDK 8 lacks), no
  *       static initialiser that can fail.</li>
  *   <li>Never throw into the JDK, except the deliberate {@link BindException} that the policy asks for.</li>
+ *   <li>Under a SecurityManager, nothing privileged outside {@code doPrivileged} ({@code Privileged}): the
+ *       application's frames are below every call here.</li>
  * </ul>
  * Every branch lives here rather than in the inlined bytecode, so that the edited JDK methods need no new stack map
  * frame.
