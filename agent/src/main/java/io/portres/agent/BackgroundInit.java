@@ -62,8 +62,28 @@ final class BackgroundInit implements Runnable {
         this.attach = attach;
     }
 
+    /**
+     * A SecurityManager installed by the application while this runs, which does not grant the agent AllPermission,
+     * can make any step fail: checked first, and again on failure, so that it is reported once (by
+     * {@link Privileges}) rather than as an agent bug, and the binds waiting on {@code READY} are released.
+     */
     @Override
     public void run() {
+        try {
+            if (!Privileges.refused()) {
+                start();
+            }
+        } catch (Throwable t) {
+            if (!Privileges.refused()) {
+                log.agentBug("start-up", t);
+            }
+        } finally {
+            Installer.countDownReady(background.bridge);
+            background.started.countDown();
+        }
+    }
+
+    private void start() {
         AsyncWriter.onStart(new Runnable() {
             @Override
             public void run() {
@@ -99,7 +119,9 @@ final class BackgroundInit implements Runnable {
             }
         } catch (Throwable t) {
             engine = null;
-            log.error("cannot connect to the JDK's socket classes, the agent is inactive: " + t);
+            if (!Privileges.refused()) { // else reported as such: a SecurityManager installed meanwhile
+                log.error("cannot connect to the JDK's socket classes, the agent is inactive: " + t);
+            }
         } finally {
             if (verdict != null && !verdict.ok()) {
                 hookGap(verdict); // stops the JVM (onPolicyError=fail), or leaves the agent inactive
@@ -204,7 +226,7 @@ final class BackgroundInit implements Runnable {
      * MBean server in a JVM that does not use JMX cost real servers 0.4-0.5 s of CPU (BENCHMARKS.md). This thread
      * waits for that, parked, for as long as the JVM runs.
      */
-    private void registerMBeanOnceJmxIsUsed(Path file, PolicyReloader reloader) {
+    private void registerMBeanOnceJmxIsUsed(final Path file, final PolicyReloader reloader) {
         JmxInUse watch = background.jmxInUse;
         if (watch == null) {
             return;
@@ -218,13 +240,22 @@ final class BackgroundInit implements Runnable {
         } catch (InterruptedException e) {
             return;
         }
-        try {
-            if (!AgentMBean.register(file.toString(), reloader)) {
-                log.warn("an MBean named " + AgentMBean.NAME + " exists already; not registering ours");
-            }
-        } catch (Throwable t) {
-            log.warn("could not register the MBean " + AgentMBean.NAME + ": " + t);
+        if (Privileges.refused()) {
+            return; // a SecurityManager that does not grant the agent AllPermission: reported, the agent is inactive
         }
+        Privileges.run(new java.security.PrivilegedAction<Void>() {
+            @Override
+            public Void run() {
+                try {
+                    if (!AgentMBean.register(file.toString(), reloader)) {
+                        log.warn("an MBean named " + AgentMBean.NAME + " exists already; not registering ours");
+                    }
+                } catch (Throwable t) {
+                    log.warn("could not register the MBean " + AgentMBean.NAME + ": " + t);
+                }
+                return null;
+            }
+        });
     }
 
     static PolicyReloader.Reconfigure reconfigure(final Class<?> bridge) {

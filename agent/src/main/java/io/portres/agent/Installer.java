@@ -53,8 +53,84 @@ public final class Installer {
     private Installer() {
     }
 
-    /** Returns null on success, or the reason the agent is inactive. */
-    static String install(String agentArgs, Instrumentation inst, boolean attach) {
+    /**
+     * Returns null on success, or the reason the agent is inactive. Under a SecurityManager the whole start-up runs
+     * inside doPrivileged, with the agent jar's rights; when the manager does not grant it AllPermission, the agent
+     * reports that once and stays out ({@link Privileges}).
+     */
+    static String install(final String agentArgs, final Instrumentation inst, final boolean attach) {
+        if (System.getSecurityManager() == null) {
+            return installNow(agentArgs, inst, attach);
+        }
+        try {
+            if (Privileges.refused()) {
+                return refusedByManager(agentArgs, attach);
+            }
+            return Privileges.run(new java.security.PrivilegedAction<String>() {
+                @Override
+                public String run() {
+                    return installNow(agentArgs, inst, attach);
+                }
+            });
+        } catch (Throwable t) {
+            String msg = "portres could not start and is inactive (the application runs without it): " + t;
+            System.err.println("[portres] ERROR " + io.portres.policy.Problem.escape(msg));
+            return msg;
+        }
+    }
+
+    /**
+     * A SecurityManager at premain that does not grant the agent jar AllPermission: one line on standard error
+     * ({@code System.err}: writing to descriptor 2 directly is itself a permission), then {@code onPolicyError}
+     * decides, as for a bad policy. The agent installs nothing: every bind proceeds as without it. Its options are
+     * read as far as the manager lets the agent read them.
+     */
+    private static String refusedByManager(String agentArgs, boolean attach) {
+        java.util.Properties readable = new java.util.Properties();
+        java.util.Map<String, String> env = new java.util.HashMap<String, String>();
+        try {
+            String v = System.getProperty("portres.onPolicyError");
+            if (v != null) {
+                readable.setProperty("portres.onPolicyError", v);
+            }
+        } catch (SecurityException denied) {
+            // then the agent's arguments and the environment decide
+        }
+        try {
+            String v = System.getenv("PORTRES_ON_POLICY_ERROR");
+            if (v != null) {
+                env.put("PORTRES_ON_POLICY_ERROR", v);
+            }
+        } catch (SecurityException denied) {
+            // then the agent's arguments decide
+        }
+        String report = Privileges.missingAllPermission(System.getSecurityManager());
+        if (report == null) {
+            report = "portres cannot enforce under this SecurityManager";
+        }
+        boolean stop = !attach && !AgentOptions.parse(agentArgs, readable, env).continueOnPolicyError();
+        String line = "[portres] " + (stop ? "ERROR " : "WARN ") + report + (stop ? STOPS : RUNS_WITHOUT);
+        System.err.println(io.portres.policy.Problem.escape(line));
+        System.err.flush();
+        if (stop) {
+            try {
+                System.exit(POLICY_ERROR_STATUS);
+            } catch (SecurityException denied) {
+                System.err.println(io.portres.policy.Problem.escape("[portres] WARN the SecurityManager does not let"
+                        + " the agent stop the JVM either (" + denied.getMessage() + "); the application runs without"
+                        + " the agent"));
+            }
+        }
+        return report;
+    }
+
+    /** How a report of a manager that refuses the agent ends, by {@code onPolicyError}. */
+    static final String STOPS = "; the JVM stops with status 2 (onPolicyError=fail; set onPolicyError=continue to"
+            + " run the application without the agent)";
+    static final String RUNS_WITHOUT = "; the agent is inactive and every bind proceeds as without it"
+            + " (onPolicyError=continue)";
+
+    private static String installNow(String agentArgs, Instrumentation inst, boolean attach) {
         try {
             synchronized (LOCK) {
                 if (installed || BridgeInstaller.existingBridge() != null) {
@@ -71,7 +147,11 @@ public final class Installer {
                 countDownReady(bridge); // never leave early binds waiting for an agent that gave up
             }
             String msg = "portres could not start and is inactive (the application runs without it): " + t;
-            LineSink.stderr().write("[portres] ERROR " + io.portres.policy.Problem.escape(msg));
+            try {
+                LineSink.stderr().write("[portres] ERROR " + io.portres.policy.Problem.escape(msg));
+            } catch (Throwable unwritable) {
+                System.err.println("[portres] ERROR " + io.portres.policy.Problem.escape(msg)); // never out of premain
+            }
             return msg;
         }
     }
@@ -170,8 +250,58 @@ public final class Installer {
         if (choice.backend.releasesAtExit() || hasClassRules(policy) && log.enabled(io.portres.policy.LogLevel.WARN)) {
             ShutdownHook.need(); // a backend to stop; rules that may match nothing, with a hint to warn about
         }
+        Privileges.onRefusal(refusal(background, log, events, choice.backend.name(),
+                options.continueOnPolicyError() || attach));
         background.handOver(policy, choice, log, events, options, attach, backends);
         return null;
+    }
+
+    /**
+     * A SecurityManager installed after premain (Tomcat's, in {@code main}) that does not grant the agent jar
+     * AllPermission, found at a candidate bind or by the agent's thread: the report, once, as an error or warning
+     * and an event ({@code inactive}); the agent stands aside (no bind is a candidate any more); under
+     * {@code onPolicyError=fail} a thread of the agent stops the JVM with status 2 (the bind itself proceeds).
+     */
+    private static Privileges.Refusal refusal(final Background background, final AgentLog startLog,
+                                              final EventLog startEvents, final String startBackend,
+                                              final boolean runWithout) {
+        return new Privileges.Refusal() {
+            @Override
+            public void refused(String report) {
+                Engine e = io.portres.agent.hook.BindDispatcher.engine(); // null: refused before it was in force
+                AgentLog log = e != null ? e.log() : startLog;
+                if (runWithout) {
+                    log.warnAsync(report + RUNS_WITHOUT);
+                } else {
+                    log.errorAsync(report + STOPS);
+                }
+                EventLog events = e != null ? e.events() : startEvents;
+                if (events != null) {
+                    events.submit(EventLog.event(System.currentTimeMillis(), Thread.currentThread().getName(),
+                            null, null, 0, -1, null, null, null, e != null ? e.backend().name() : startBackend, null,
+                            "inactive", report, null));
+                }
+                try {
+                    ShutdownHook.need(); // the report is flushed at exit (if the manager lets the agent hook it)
+                } catch (Throwable denied) {
+                    // then the writer thread gets what time it gets
+                }
+                try {
+                    background.deactivate();
+                } catch (Throwable partly) {
+                    // the dispatcher stands aside anyway: it asks Privileges at every candidate bind
+                }
+                if (!runWithout) {
+                    Privileges.thread(new Runnable() {
+                        @Override
+                        public void run() {
+                            AsyncWriter.flush(SHUTDOWN_WAIT_FOR_START_MILLIS); // the report reaches its file
+                            System.exit(POLICY_ERROR_STATUS);
+                        }
+                    }, "portres-exit", false).start();
+                }
+            }
+        };
     }
 
     /**
@@ -215,6 +345,7 @@ public final class Installer {
         public void run() {
             try {
                 bridge = BridgeInstaller.install(inst);
+                remember(bridge);
                 synchronized (this) {
                     if (!abandoned) {
                         transformer = BindTransformer.forAllHookPoints();
@@ -302,7 +433,7 @@ public final class Installer {
             Class<?> b = bridge != null ? bridge : BridgeInstaller.existingBridge();
             if (b != null) {
                 try {
-                    b.getField("candidatePorts").set(null, new long[65538 / 64 + 1]); // no bind is a candidate
+                    setCandidatePorts(b, new long[65538 / 64 + 1]); // no bind is a candidate
                 } catch (Throwable ignored) {
                     // the field is ours
                 }
@@ -314,16 +445,33 @@ public final class Installer {
 
     static void countDownReady(Class<?> bridge) {
         try {
-            ((java.util.concurrent.CountDownLatch) bridge.getField("READY").get(null)).countDown();
+            CountDownLatch r = bridgeReady;
+            (r != null ? r : (CountDownLatch) bridge.getField("READY").get(null)).countDown();
         } catch (Throwable ignored) {
             // the field is ours; this cannot fail short of a broken build
         }
     }
 
+    /**
+     * The bridge's {@code READY} and {@code candidatePorts}, looked up once, while the agent may: a SecurityManager
+     * installed later that denies the agent {@code accessClassInPackage.sun.nio.ch} must not keep it from releasing
+     * the binds waiting on {@code READY}, nor from making every bind a non-candidate.
+     */
+    private static volatile CountDownLatch bridgeReady;
+    private static volatile java.lang.reflect.Field bridgeCandidatePorts;
+
+    static void remember(Class<?> bridge) throws Exception {
+        bridgeReady = (CountDownLatch) bridge.getField("READY").get(null);
+        bridgeCandidatePorts = bridge.getField("candidatePorts");
+    }
+
+    private static void setCandidatePorts(Class<?> bridge, long[] bits) throws Exception {
+        java.lang.reflect.Field f = bridgeCandidatePorts;
+        (f != null ? f : bridge.getField("candidatePorts")).set(null, bits);
+    }
+
     private static void startInBackground(Runnable init) {
-        Thread t = new Thread(init, "portres-init");
-        t.setDaemon(true);
-        t.start();
+        Privileges.thread(init, "portres-init", true).start();
     }
 
     /** Prints every error; then stops the JVM (status 2), or leaves the agent inactive. */
@@ -365,7 +513,7 @@ public final class Installer {
                     bits[i] |= more[i];
                 }
             }
-            bridge.getField("candidatePorts").set(null, bits);
+            setCandidatePorts(bridge, bits);
         } catch (Throwable ignored) {
             // the field is ours; this cannot fail short of a broken build
         }

@@ -112,13 +112,12 @@ public final class PolicyReloader {
     }
 
     void start() {
-        Thread t = new Thread(new Runnable() {
+        Thread t = Privileges.thread(new Runnable() {
             @Override
             public void run() {
                 watch();
             }
-        }, "portres-reload");
-        t.setDaemon(true);
+        }, "portres-reload", true);
         t.start();
     }
 

@@ -12,6 +12,9 @@ import java.net.BindException;
 import java.net.InetAddress;
 import java.net.SocketAddress;
 import java.nio.channels.DatagramChannel;
+import java.security.AccessController;
+import java.security.PrivilegedActionException;
+import java.security.PrivilegedExceptionAction;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -31,6 +34,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>No lambdas, no string concatenation (javac 9+ compiles {@code +} to an indy that JDK 8 lacks), no
  *       static initialiser that can fail.</li>
  *   <li>Never throw into the JDK, except the deliberate {@link BindException} that the policy asks for.</li>
+ *   <li>Under a SecurityManager, nothing privileged outside {@code doPrivileged} ({@code Privileged}): the
+ *       application's frames are below every call here.</li>
  * </ul>
  * Every branch lives here rather than in the inlined bytecode, so that the edited JDK methods need no new stack map
  * frame.
@@ -107,6 +112,14 @@ public final class PortresBridge {
      * returns at once; may throw the deliberate {@link BindException} of {@code onError: fail}.
      */
     private static int before(int site, Object context, FileDescriptor fd, InetAddress address, int port)
+            throws IOException {
+        if (System.getSecurityManager() != null) {
+            return ((Integer) new Privileged(Privileged.BEFORE, site, context, fd, address, port).call()).intValue();
+        }
+        return beforeAsIs(site, context, fd, address, port);
+    }
+
+    private static int beforeAsIs(int site, Object context, FileDescriptor fd, InetAddress address, int port)
             throws IOException {
         MethodHandle h = beforeHandle;
         if ((h == null || READY.getCount() != 0) && probe != Thread.currentThread()) {
@@ -187,31 +200,33 @@ public final class PortresBridge {
 
     /** Called after a hooked native bind succeeded. {@code boundPort} is -1 when the agent must read it. */
     private static void after(int site, FileDescriptor fd, int boundPort) {
-        if (IN_FLIGHT.get() == 0) {
-            return;
-        }
-        MethodHandle h = afterHandle;
-        if (h != null) {
-            try {
-                h.invokeExact(site, fd, boundPort, (Throwable) null);
-            } catch (Throwable ignored) {
-                // the bind itself succeeded; an agent bug must not turn it into a failure
-            }
+        if (IN_FLIGHT.get() != 0) {
+            report(site, fd, boundPort, null);
         }
     }
 
     /** Called when the native bind throws; the caller rethrows {@code failure} unchanged. */
     private static void afterThrow(Throwable failure, int site, FileDescriptor fd) {
-        if (IN_FLIGHT.get() == 0) {
+        if (IN_FLIGHT.get() != 0) {
+            report(site, fd, -1, failure);
+        }
+    }
+
+    private static void report(int site, FileDescriptor fd, int boundPort, Throwable failure) {
+        MethodHandle h = afterHandle;
+        if (h == null) {
             return;
         }
-        MethodHandle h = afterHandle;
-        if (h != null) {
-            try {
-                h.invokeExact(site, fd, -1, failure);
-            } catch (Throwable ignored) {
-                // keep the application's own exception
+        try {
+            if (System.getSecurityManager() != null) {
+                Privileged p = new Privileged(Privileged.AFTER, site, null, fd, null, boundPort);
+                p.failure = failure;
+                p.call();
+            } else {
+                h.invokeExact(site, fd, boundPort, failure);
             }
+        } catch (Throwable ignored) {
+            // the bind's own outcome stands; an agent bug must not change it
         }
     }
 
@@ -332,7 +347,7 @@ public final class PortresBridge {
 
     private static Field field(String className, String name) throws Exception {
         Field f = Class.forName(className).getDeclaredField(name);
-        f.setAccessible(true); // java.base's own field, read from java.base
+        accessible(f); // java.base's own field, read from java.base
         return f;
     }
 
@@ -343,6 +358,12 @@ public final class PortresBridge {
             return false;
         }
         try {
+            if (System.getSecurityManager() != null) {
+                Privileged p = new Privileged(Privileged.NATIVE_BIND, site, self, fd, address, port);
+                p.preferIPv6 = preferIPv6;
+                p.exclusive = exclusive;
+                return ((Boolean) p.call()).booleanValue();
+            }
             return (boolean) h.invokeExact(site, self, fd, preferIPv6, exclusive, address, port);
         } catch (IOException fromTheNativeBindOrDeliberate) {
             throw fromTheNativeBindOrDeliberate;
@@ -441,22 +462,114 @@ public final class PortresBridge {
     private static MethodHandle netBind0Handle() throws Exception {
         MethodHandle h = netBind0Handle;
         if (h == null) {
-            Class<?> net = Class.forName("sun.nio.ch.Net");
-            Method privateLookupIn = MethodHandles.class.getMethod("privateLookupIn", Class.class,
-                    MethodHandles.Lookup.class);
-            MethodHandles.Lookup lookup = (MethodHandles.Lookup) privateLookupIn.invoke(null, net,
-                    MethodHandles.lookup());
-            h = lookup.findStatic(net, "bind0", MethodType.methodType(void.class, FileDescriptor.class, boolean.class,
-                    boolean.class, InetAddress.class, int.class));
+            h = System.getSecurityManager() == null ? buildNetBind0Handle()
+                    : (MethodHandle) new Privileged(Privileged.NET_BIND0_HANDLE, -1, null, null, null, 0).call();
             netBind0Handle = h;
         }
         return h;
     }
 
+    private static MethodHandle buildNetBind0Handle() throws Exception {
+        Class<?> net = Class.forName("sun.nio.ch.Net");
+        Method privateLookupIn = MethodHandles.class.getMethod("privateLookupIn", Class.class,
+                MethodHandles.Lookup.class);
+        MethodHandles.Lookup lookup = (MethodHandles.Lookup) privateLookupIn.invoke(null, net, MethodHandles.lookup());
+        return lookup.findStatic(net, "bind0", MethodType.methodType(void.class, FileDescriptor.class, boolean.class,
+                boolean.class, InetAddress.class, int.class));
+    }
+
     private static Method declared(String className, String name, Class<?>... parameterTypes) throws Exception {
         Method m = Class.forName(className).getDeclaredMethod(name, parameterTypes);
-        m.setAccessible(true);
+        accessible(m);
         return m;
+    }
+
+    /**
+     * {@code setAccessible(true)} on a member of java.base. Under a SecurityManager inside {@code doPrivileged}: the
+     * check would otherwise reach the application's frames below the bind, and fail every bind of an application
+     * without {@code suppressAccessChecks}.
+     */
+    private static void accessible(java.lang.reflect.AccessibleObject member) throws Exception {
+        if (System.getSecurityManager() == null) {
+            member.setAccessible(true);
+        } else {
+            Privileged p = new Privileged(Privileged.ACCESSIBLE, -1, member, null, null, 0);
+            p.call();
+        }
+    }
+
+    /**
+     * What the bridge does under a SecurityManager, inside {@code AccessController.doPrivileged}, so that the
+     * application's frames below a bind are not checked: the bridge's own reflective access to java.base, and every
+     * call into the agent (whose own protection domain, the agent jar's, is what the manager checks then: the agent
+     * needs {@code AllPermission} in the policy, and reports when it lacks it). An anonymous class would do as well;
+     * one class keeps the bridge small.
+     */
+    private static final class Privileged implements PrivilegedExceptionAction<Object> {
+        static final int BEFORE = 0;
+        static final int NATIVE_BIND = 1;
+        static final int AFTER = 2;
+        static final int ACCESSIBLE = 3;
+        static final int NET_BIND0_HANDLE = 4;
+
+        private final int kind;
+        private final int site;
+        private final Object self;
+        private final FileDescriptor fd;
+        private final InetAddress address;
+        private final int port;
+        boolean preferIPv6;
+        boolean exclusive;
+        Throwable failure;
+
+        Privileged(int kind, int site, Object self, FileDescriptor fd, InetAddress address, int port) {
+            this.kind = kind;
+            this.site = site;
+            this.self = self;
+            this.fd = fd;
+            this.address = address;
+            this.port = port;
+        }
+
+        @Override
+        public Object run() throws Exception {
+            try {
+                switch (kind) {
+                    case BEFORE:
+                        return Integer.valueOf(beforeAsIs(site, self, fd, address, port));
+                    case NATIVE_BIND:
+                        return Boolean.valueOf((boolean) nativeBindHandle.invokeExact(site, self, fd, preferIPv6,
+                                exclusive, address, port));
+                    case AFTER:
+                        afterHandle.invokeExact(site, fd, port, failure);
+                        return null;
+                    case ACCESSIBLE:
+                        ((java.lang.reflect.AccessibleObject) self).setAccessible(true);
+                        return null;
+                    default:
+                        return buildNetBind0Handle();
+                }
+            } catch (Exception e) {
+                throw e;
+            } catch (Error e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new java.lang.reflect.UndeclaredThrowableException(t);
+            }
+        }
+
+        /** Runs this inside doPrivileged; the action's own exception comes out as it was thrown. */
+        Object call() throws IOException {
+            try {
+                return AccessController.doPrivileged(this);
+            } catch (PrivilegedActionException e) {
+                Exception cause = e.getException();
+                if (cause instanceof IOException) {
+                    throw (IOException) cause;
+                }
+                throw new java.lang.reflect.UndeclaredThrowableException(cause);
+            }
+        }
     }
 
     /**

@@ -49,9 +49,16 @@ final class SampleServer implements AutoCloseable {
     private final CompletableFuture<String> readyLine = new CompletableFuture<>();
     private final Thread outputReader = new Thread(this::readOutput, "sample-output");
 
+    private final java.util.function.Predicate<String> ready;
+
     private SampleServer(Process process, Path events) {
+        this(process, events, line -> line.startsWith("ready:"));
+    }
+
+    private SampleServer(Process process, Path events, java.util.function.Predicate<String> ready) {
         this.process = process;
         this.events = events;
+        this.ready = ready;
         outputReader.setDaemon(true);
         outputReader.start();
     }
@@ -97,7 +104,7 @@ final class SampleServer implements AutoCloseable {
                 StandardCharsets.UTF_8))) {
             for (String line; (line = r.readLine()) != null; ) {
                 output.append(line).append('\n');
-                if (line.startsWith("ready:")) {
+                if (ready.test(line)) {
                     readyLine.complete(line);
                 }
             }
@@ -107,14 +114,32 @@ final class SampleServer implements AutoCloseable {
         readyLine.completeExceptionally(new IllegalStateException("the server's output ended before a ready line"));
     }
 
-    /** Waits for the {@code ready: <name> <port> ...} line and returns its ports by name. */
-    Map<String, Integer> awaitReady() throws InterruptedException {
-        String line;
+    /**
+     * A server that is not one of the samples' mains (a distribution's start script, a server's own main): started
+     * from {@code process} with its output merged; ready at the first line that {@code ready} accepts.
+     */
+    static SampleServer launch(ProcessBuilder process, Path events, java.util.function.Predicate<String> ready)
+            throws IOException {
+        return new SampleServer(process.redirectErrorStream(true).start(), events, ready);
+    }
+
+    /** Waits for the server's ready line and returns it. */
+    String awaitReadyLine() throws InterruptedException {
         try {
-            line = readyLine.get(READY_SECONDS, TimeUnit.SECONDS);
+            return readyLine.get(READY_SECONDS, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {
             return fail("no ready line within " + READY_SECONDS + " s (" + e + ")\n" + output);
         }
+    }
+
+    /** Everything the server printed so far. */
+    String output() {
+        return output.toString();
+    }
+
+    /** Waits for the {@code ready: <name> <port> ...} line and returns its ports by name. */
+    Map<String, Integer> awaitReady() throws InterruptedException {
+        String line = awaitReadyLine();
         String[] words = line.substring("ready:".length()).trim().split(" ");
         Map<String, Integer> ports = new LinkedHashMap<>();
         for (int i = 0; i + 1 < words.length; i += 2) {

@@ -1,6 +1,7 @@
 package io.portres.agent.hook;
 
 import io.portres.agent.Engine;
+import io.portres.agent.Privileges;
 import io.portres.agent.backend.AssociationException;
 import io.portres.agent.backend.ReservationBackend;
 import io.portres.agent.discover.Discovery;
@@ -217,6 +218,9 @@ public final class BindDispatcher {
                 break;
             default:
                 return port;
+        }
+        if (Privileges.refused()) {
+            return port; // a SecurityManager that does not grant the agent AllPermission: reported once, stand aside
         }
         Scratch s = SCRATCH.get();
         if (s.busy) {

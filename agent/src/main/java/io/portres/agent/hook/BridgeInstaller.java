@@ -44,7 +44,9 @@ public final class BridgeInstaller {
      */
     public static Class<?> install(Instrumentation inst) throws Exception {
         JavaBase.openToAgent(inst);
-        return defineInJavaBase(BRIDGE_CLASS);
+        Class<?> bridge = defineInJavaBase(BRIDGE_CLASS);
+        defineInJavaBase(BRIDGE_CLASS + "$Privileged"); // its doPrivileged action, used under a SecurityManager
+        return bridge;
     }
 
     /**

@@ -108,8 +108,20 @@ public final class AgentMBean implements AgentMXBean {
         return v == null ? new ArrayList<String>() : new ArrayList<String>(v.hooks);
     }
 
+    /**
+     * Reloads with the agent's own rights: under a SecurityManager a JMX client's call runs with the connection's
+     * access-control context, which need not let the agent read its policy file.
+     */
     @Override
     public boolean reloadPolicy() {
-        return reloader != null && reloader.reload(); // null: inactive after a hook gap, nothing to reload
+        if (reloader == null) {
+            return false; // inactive after a hook gap: nothing to reload
+        }
+        return io.portres.agent.Privileges.run(new java.security.PrivilegedAction<Boolean>() {
+            @Override
+            public Boolean run() {
+                return reloader.reload();
+            }
+        });
     }
 }

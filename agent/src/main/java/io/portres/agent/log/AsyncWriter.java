@@ -17,7 +17,16 @@ public final class AsyncWriter {
      * events reader does not silence the log that reports it; the agent has at most a few sinks open (log and events,
      * and briefly those of a policy being reloaded).
      */
-    static final long BUDGET_BYTES = Long.getLong("portres.writerQueueBytes", 1024L * 1024);
+    static final long BUDGET_BYTES = budget();
+
+    /** {@code portres.writerQueueBytes}, or 1 MiB (also when a SecurityManager denies the agent reading it). */
+    private static long budget() {
+        try {
+            return Long.getLong("portres.writerQueueBytes", 1024L * 1024);
+        } catch (SecurityException denied) {
+            return 1024L * 1024;
+        }
+    }
     private static final long SHUTDOWN_WAIT_MILLIS = 2000;
     private static final AtomicLong QUEUED_BYTES = new AtomicLong();
     private static final AtomicLong DROPPED = new AtomicLong();

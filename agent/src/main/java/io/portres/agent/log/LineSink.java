@@ -234,13 +234,12 @@ public final class LineSink {
         if (thread != null || closed) {
             return;
         }
-        Thread t = new Thread(new Runnable() {
+        Thread t = io.portres.agent.Privileges.thread(new Runnable() {
             @Override
             public void run() {
                 writerLoop();
             }
-        }, "portres-writer");
-        t.setDaemon(true);
+        }, "portres-writer", true);
         AsyncWriter.started(this);
         t.start();
         thread = t;
