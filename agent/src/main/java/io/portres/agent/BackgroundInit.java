@@ -123,7 +123,9 @@ final class BackgroundInit implements Runnable {
                 log.error("cannot connect to the JDK's socket classes, the agent is inactive: " + t);
             }
         } finally {
-            if (verdict != null && !verdict.ok()) {
+            if (verdict != null && !verdict.ok() && !Privileges.refused()) {
+                // (a SecurityManager installed meanwhile that refuses the agent makes the self-test fail too: that
+                // is reported as such, by Privileges, not as a gap)
                 hookGap(verdict); // stops the JVM (onPolicyError=fail), or leaves the agent inactive
             }
             Installer.countDownReady(bridge);
@@ -151,7 +153,7 @@ final class BackgroundInit implements Runnable {
             }
             warmUp(background.transformer, log, bridge, policy);
             registerMBeanOnceJmxIsUsed(file, reloader);
-        } else if (verdict != null && !verdict.ok() && options.policy() != null) {
+        } else if (verdict != null && !verdict.ok() && options.policy() != null && !Privileges.refused()) {
             // inactive for a hook gap: the MBean still shows which hook point is missing
             registerMBeanOnceJmxIsUsed(Paths.get(options.policy()).toAbsolutePath().normalize(), null);
         } else if (background.jmxInUse != null) {
@@ -204,6 +206,7 @@ final class BackgroundInit implements Runnable {
         }
         background.started.countDown();
         Installer.ShutdownHook.need(); // flushes the event and the log
+        Installer.awaitPremainReturned(10000);
         System.exit(Installer.POLICY_ERROR_STATUS);
     }
 

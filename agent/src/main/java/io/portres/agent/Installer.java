@@ -50,7 +50,43 @@ public final class Installer {
      */
     static volatile long[] policyStamp;
 
+    /** The thread that ran {@code premain} (the JVM's main thread), for {@link #awaitPremainReturned}. */
+    private static volatile Thread premainThread;
+
     private Installer() {
+    }
+
+    /**
+     * Waits (at most {@code millis}, on an agent thread) until {@code premain} has returned. JDK 26+ make the JVM's
+     * exit wait for JVMTI callbacks in progress, up to 60 s (JDK-8355631; JDK-8387045), and {@code premain} runs
+     * inside one (VMInit): a {@code System.exit} from an agent thread while {@code premain} still runs would stall
+     * for that long, while the application's {@code main} goes on. Exiting once it has returned is immediate, and the
+     * binds a rule could match still wait for {@code READY}.
+     */
+    static void awaitPremainReturned(long millis) {
+        Thread t = premainThread;
+        if (t == null || t == Thread.currentThread()) {
+            return;
+        }
+        long deadline = System.nanoTime() + millis * 1000000L;
+        while (System.nanoTime() - deadline < 0 && inPremain(t)) {
+            try {
+                Thread.sleep(2); // a condition of another thread's stack: nothing to wait on
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private static boolean inPremain(Thread t) {
+        for (StackTraceElement e : t.getStackTrace()) {
+            if ("loadClassAndCallPremain".equals(e.getMethodName())
+                    && "sun.instrument.InstrumentationImpl".equals(e.getClassName())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -59,6 +95,9 @@ public final class Installer {
      * reports that once and stays out ({@link Privileges}).
      */
     static String install(final String agentArgs, final Instrumentation inst, final boolean attach) {
+        if (!attach) {
+            premainThread = Thread.currentThread();
+        }
         if (System.getSecurityManager() == null) {
             return installNow(agentArgs, inst, attach);
         }
@@ -80,48 +119,13 @@ public final class Installer {
     }
 
     /**
-     * A SecurityManager at premain that does not grant the agent jar AllPermission: one line on standard error
-     * ({@code System.err}: writing to descriptor 2 directly is itself a permission), then {@code onPolicyError}
-     * decides, as for a bad policy. The agent installs nothing: every bind proceeds as without it. Its options are
-     * read as far as the manager lets the agent read them.
+     * A SecurityManager at premain that does not grant the agent jar AllPermission. The trampoline has checked that
+     * before loading the agent (without the grant the agent's loader cannot even be created), so this is reached only
+     * when the agent is started some other way: the same report, and {@code onPolicyError} decides.
      */
     private static String refusedByManager(String agentArgs, boolean attach) {
-        java.util.Properties readable = new java.util.Properties();
-        java.util.Map<String, String> env = new java.util.HashMap<String, String>();
-        try {
-            String v = System.getProperty("portres.onPolicyError");
-            if (v != null) {
-                readable.setProperty("portres.onPolicyError", v);
-            }
-        } catch (SecurityException denied) {
-            // then the agent's arguments and the environment decide
-        }
-        try {
-            String v = System.getenv("PORTRES_ON_POLICY_ERROR");
-            if (v != null) {
-                env.put("PORTRES_ON_POLICY_ERROR", v);
-            }
-        } catch (SecurityException denied) {
-            // then the agent's arguments decide
-        }
-        String report = Privileges.missingAllPermission(System.getSecurityManager());
-        if (report == null) {
-            report = "portres cannot enforce under this SecurityManager";
-        }
-        boolean stop = !attach && !AgentOptions.parse(agentArgs, readable, env).continueOnPolicyError();
-        String line = "[portres] " + (stop ? "ERROR " : "WARN ") + report + (stop ? STOPS : RUNS_WITHOUT);
-        System.err.println(io.portres.policy.Problem.escape(line));
-        System.err.flush();
-        if (stop) {
-            try {
-                System.exit(POLICY_ERROR_STATUS);
-            } catch (SecurityException denied) {
-                System.err.println(io.portres.policy.Problem.escape("[portres] WARN the SecurityManager does not let"
-                        + " the agent stop the JVM either (" + denied.getMessage() + "); the application runs without"
-                        + " the agent"));
-            }
-        }
-        return report;
+        io.portres.boot.ManagerCheck.refuses(agentArgs, attach);
+        return "refused by the SecurityManager";
     }
 
     /** How a report of a manager that refuses the agent ends, by {@code onPolicyError}. */

@@ -1,10 +1,7 @@
 package io.portres.agent;
 
-import java.net.URL;
 import java.security.AccessController;
-import java.security.AllPermission;
 import java.security.PrivilegedAction;
-import java.security.PrivilegedExceptionAction;
 
 /**
  * The agent under a Java SecurityManager (JDK 8 to 23). The agent's classes have the agent jar's protection domain;
@@ -66,74 +63,10 @@ public final class Privileges {
 
     /**
      * Null when {@code sm} is null or grants the agent jar AllPermission; otherwise the report: what is missing,
-     * and the grant line to add to the policy.
+     * and the grant line to add to the policy (the trampoline's own check, which the agent's folder carries too).
      */
-    static String missingAllPermission(final SecurityManager sm) {
-        if (sm == null) {
-            return null;
-        }
-        String denied;
-        try {
-            AccessController.doPrivileged(new PrivilegedAction<Void>() {
-                @Override
-                public Void run() {
-                    sm.checkPermission(new AllPermission()); // only the agent's own domain is on trial here
-                    return null;
-                }
-            });
-            return null;
-        } catch (SecurityException e) {
-            denied = e.getMessage();
-        }
-        String codeBase = codeBase();
-        String policy = policyFile();
-        return "portres cannot enforce under this SecurityManager (" + sm.getClass().getName() + "): the agent jar "
-                + (codeBase == null ? "" : codeBase + " ") + "lacks java.security.AllPermission (" + denied + ");"
-                + " add grant codeBase \"" + (codeBase == null ? "file:<path of portres-agent.jar>" : codeBase)
-                + "\" { permission java.security.AllPermission; }; to " + policy;
-    }
-
-    /** The agent jar's code source as the policy names it ({@code file:/.../portres-agent.jar}), or null. */
-    private static String codeBase() {
-        try {
-            return AccessController.doPrivileged(new PrivilegedExceptionAction<String>() {
-                @Override
-                public String run() {
-                    URL location = Privileges.class.getProtectionDomain().getCodeSource().getLocation();
-                    return location.toString();
-                }
-            });
-        } catch (Exception | Error deniedOrNone) {
-            // getProtectionDomain is itself a permission: the class file's URL names the jar too
-        }
-        try {
-            URL self = Privileges.class.getResource("Privileges.class");
-            String s = self == null ? null : self.toString();
-            if (s != null && s.startsWith("jar:") && s.indexOf("!/") > 0) {
-                return s.substring("jar:".length(), s.indexOf("!/"));
-            }
-        } catch (RuntimeException denied) {
-            // no name then
-        }
-        return null;
-    }
-
-    /** Where the policy comes from, as well as the agent may tell. */
-    private static String policyFile() {
-        try {
-            String p = AccessController.doPrivileged(new PrivilegedAction<String>() {
-                @Override
-                public String run() {
-                    return System.getProperty("java.security.policy");
-                }
-            });
-            if (p != null && !p.isEmpty()) {
-                return p.startsWith("=") ? p.substring(1) : p; // -Djava.security.policy==<file>: that file alone
-            }
-        } catch (SecurityException denied) {
-            // the generic answer below
-        }
-        return "the policy file (-Djava.security.policy, or java.policy)";
+    static String missingAllPermission(SecurityManager sm) {
+        return io.portres.boot.ManagerCheck.missingAllPermission(sm);
     }
 
     /** Runs {@code action} with the agent's own rights only (the caller's frames are not checked). */

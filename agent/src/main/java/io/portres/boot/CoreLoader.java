@@ -2,6 +2,7 @@ package io.portres.boot;
 
 import java.io.ByteArrayOutputStream;
 import java.io.File;
+import java.io.FilePermission;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.MalformedURLException;
@@ -9,6 +10,7 @@ import java.net.URI;
 import java.net.URL;
 import java.security.AccessController;
 import java.security.CodeSource;
+import java.security.Permissions;
 import java.security.PrivilegedExceptionAction;
 import java.security.ProtectionDomain;
 import java.security.cert.Certificate;
@@ -48,7 +50,12 @@ final class CoreLoader extends ClassLoader {
         this.jar = new JarFile(jarFile, false);
         this.jarUrl = jarFile.toURI().toURL();
         this.jarUri = jarFile.toURI().toString();
-        this.domain = new ProtectionDomain(new CodeSource(jarUrl, (Certificate[]) null), null, this, null);
+        // What the application class loader gives code of the class path, besides what the policy grants: exitVM
+        // (onPolicyError=fail stops the JVM) and reading its own jar.
+        Permissions own = new Permissions();
+        own.add(new RuntimePermission("exitVM"));
+        own.add(new FilePermission(jarFile.getPath(), "read"));
+        this.domain = new ProtectionDomain(new CodeSource(jarUrl, (Certificate[]) null), own, this, null);
         this.manifest = jar.getManifest();
     }
 

@@ -24,11 +24,17 @@ public final class Trampoline {
 
     /** {@code -javaagent:portres-agent.jar[=<options>]} */
     public static void premain(String agentArgs, Instrumentation inst) {
+        if (ManagerCheck.refuses(agentArgs, false)) {
+            return;
+        }
         enter(AGENT, "premain", agentArgs, inst);
     }
 
     /** Attach to a running JVM. */
     public static void agentmain(String agentArgs, Instrumentation inst) {
+        if (ManagerCheck.refuses(agentArgs, true)) {
+            return;
+        }
         enter(AGENT, "agentmain", agentArgs, inst);
     }
 
