@@ -280,6 +280,58 @@ class WindowsJvmIT {
         assertThat(events().get(2)).containsEntry("outcome", "failed").containsEntry("boundPort", null);
     }
 
+    /**
+     * Issue 11: a full block under {@code onError: continue}, on the Windows JDK's own socket code. Windows cannot
+     * undo an association, so the agent binds a fresh socket in place of the associated one, as requested; each
+     * socket must then work (a connection accepted through a Selector, a datagram received) outside the block, with
+     * the event {@code continued} and the reason. {@code legacy}: {@code DualStackPlainSocketImpl} and the two-stack
+     * UDP impl ({@code fd} and {@code fd1} both replaced).
+     */
+    @ParameterizedTest(name = "exhaustion answered with {0} {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"addrinuse,", "nobufs,", "acces,", "addrinuse,legacy"})
+    void aFullBlockUnderContinueBindsAFreshSocketAsRequested(String answer, String legacy) throws Exception {
+        winsimctl("create", "tcp", "" + TCP_START, "2");
+        winsimctl("create", "udp", "" + UDP_START, "1");
+        ForkedJvm jvm = windows(true, true, fullBlockPolicy("continue"), "WINSIM_EXHAUSTED", answer);
+        if (legacy != null) {
+            jvm.jvmArgs("-Djdk.net.usePlainSocketImpl=true", "-Djdk.net.usePlainDatagramSocketImpl=true");
+        }
+        ForkedJvm.Result r = jvm.main(WindowsScenarios.class.getName(), "continue", "2", "1").run();
+        assertThat(r.exitCode).as(r + log()).isZero();
+        assertThat(r.stdout).as(r.toString()).containsPattern("fill-tcp 2600[01]\r?\nfill-tcp 2600[01]\r?\n"
+                + "fill-udp 27000\r?\n");
+        for (String api : WindowsScenarios.AFTER_FULL) {
+            int port = Integer.parseInt(r.stdout.replaceAll("(?s).*\n" + api + " (\\d+)\r?\n.*", "$1"));
+            assertThat(port).as(api + "\n" + r).isPositive().isNotIn(TCP_START, TCP_START + 1, UDP_START);
+        }
+        List<Map<String, Object>> events = events();
+        assertThat(events).as(log()).hasSize(3 + WindowsScenarios.AFTER_FULL.length);
+        assertThat(events.subList(0, 3)).allSatisfy(e -> assertThat(e).containsEntry("outcome", "associated"));
+        assertThat(events.subList(3, events.size())).allSatisfy(e -> assertThat(e).as(e.toString())
+                .containsEntry("outcome", "continued").hasEntrySatisfying("error", error -> assertThat((String) error)
+                        .startsWith("the reservation is exhausted: no port of ")
+                        .endsWith("(the socket kept its association, so a fresh socket was bound as requested)")));
+    }
+
+    @Test
+    void aFullBlockUnderFailThrowsPortresBindExceptionForEveryApi() throws Exception {
+        winsimctl("create", "tcp", "" + TCP_START, "2");
+        winsimctl("create", "udp", "" + UDP_START, "1");
+        ForkedJvm.Result r = windows(true, true, fullBlockPolicy("fail"), "WINSIM_EXHAUSTED", "nobufs")
+                .main(WindowsScenarios.class.getName(), "continue", "2", "1").run();
+        assertThat(r.exitCode).as(r + log()).isEqualTo(3);
+        for (String api : WindowsScenarios.AFTER_FULL) {
+            String protocol = api.startsWith("datagram") ? "udp" : "tcp";
+            assertThat(r.stdout).as(r.toString()).contains(api + " FAILED java.net.BindException: portres: rule '"
+                    + protocol + "-wildcard' could not bind this " + protocol + " socket in reservation");
+        }
+    }
+
+    Path fullBlockPolicy(String onError) throws IOException {
+        return Policies.write(dir, "policy.yaml", WindowsScenarios.fullBlockPolicy(onError,
+                "{ protocol: tcp, startPort: 26000, count: 2 }", "{ protocol: udp, startPort: 27000, count: 1 }"));
+    }
+
     @Test
     void wineAloneWithoutTheShimSaysReservationsAreNotSupportedHere() throws Exception {
         ForkedJvm.Result r = windows(false, true, policy("fail", TCP_BLOCK,
