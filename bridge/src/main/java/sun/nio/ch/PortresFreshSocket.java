@@ -96,6 +96,10 @@ public final class PortresFreshSocket {
             Object channel = null;
             FileDescriptor second = null;
             if (legacyImpl != null) {
+                Field own = field(legacyImpl.getClass(), "fd");
+                if (own.get(legacyImpl) == null) {
+                    return recreate(legacyImpl, own, fd);
+                }
                 second = secondSocket(legacyImpl);
             } else {
                 String owner = netBindCaller();
@@ -206,6 +210,42 @@ public final class PortresFreshSocket {
         }
     }
 
+    /**
+     * A two-stack legacy impl whose native bind failed: {@code NET_BindV6} closed both its sockets and the impl set
+     * {@code fd} and {@code fd1} to null. Nothing is associated any more; the impl's own native create makes its two
+     * sockets again, into {@code fd} (the impl's FileDescriptor before the bind) and a new {@code fd1}. Options set
+     * before the bind went with the closed sockets.
+     */
+    private static String recreate(Object impl, Field own, FileDescriptor fd) throws Throwable {
+        if (!(impl instanceof java.net.DatagramSocketImpl)) {
+            return "the JDK closed this two-stack TCP socket when its bind failed";
+        }
+        Field second = field(impl.getClass(), "fd1");
+        Object cleanable = cleanupOf(fd);
+        Class<?> socketCleanable = cleanable != null && cleanable.getClass().getName()
+                .equals("java.net.SocketCleanable") ? cleanable.getClass() : null;
+        if (socketCleanable != null) { // it would close a handle value that the JDK closed already
+            declared(socketCleanable, "unregister", FileDescriptor.class).invoke(null, fd);
+        }
+        FileDescriptor fd1 = new FileDescriptor();
+        own.set(impl, fd);
+        second.set(impl, fd1);
+        try {
+            method(impl.getClass(), "datagramSocketCreate").invoke(impl);
+        } catch (Throwable t) {
+            own.set(impl, null);
+            second.set(impl, null);
+            throw t;
+        }
+        if (socketCleanable != null) {
+            reRegister(socketCleanable, fd);
+            if (fd1.valid()) {
+                reRegister(socketCleanable, fd1);
+            }
+        }
+        return null;
+    }
+
     /** The class of the frame that called {@code Net.bind} on this thread, or null. */
     private static String netBindCaller() {
         StackTraceElement[] stack = new Throwable().getStackTrace();
@@ -286,15 +326,20 @@ public final class PortresFreshSocket {
     }
 
     private static Object invoke(Object target, String method) throws Exception {
-        for (Class<?> k = target.getClass(); k != null; k = k.getSuperclass()) {
+        return method(target.getClass(), method).invoke(target);
+    }
+
+    /** The method {@code name()} of {@code owner} or a superclass, made accessible. */
+    private static Method method(Class<?> owner, String name) throws NoSuchMethodException {
+        for (Class<?> k = owner; k != null; k = k.getSuperclass()) {
             for (Method m : k.getDeclaredMethods()) {
-                if (m.getName().equals(method) && m.getParameterTypes().length == 0) {
+                if (m.getName().equals(name) && m.getParameterTypes().length == 0) {
                     m.setAccessible(true);
-                    return m.invoke(target);
+                    return m;
                 }
             }
         }
-        throw new NoSuchMethodException(target.getClass().getName() + "." + method);
+        throw new NoSuchMethodException(owner.getName() + "." + name);
     }
 
     private static Field field(Class<?> owner, String name) throws NoSuchFieldException {

@@ -439,7 +439,7 @@ public final class BindDispatcher {
                         + " exception: " + cannot);
                 throw associated;
             }
-            c.error = c.error + " (the socket kept its association, so a fresh socket was bound as requested)";
+            c.error = c.error + " (the associated socket was replaced by a fresh one, bound as requested)";
         }
         call.bind(port);
     }

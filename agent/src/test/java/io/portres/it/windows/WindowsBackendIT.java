@@ -228,7 +228,7 @@ class WindowsBackendIT {
         assertThat(events.subList(3, events.size())).allSatisfy(e -> assertThat(e).as(e.toString())
                 .containsEntry("outcome", "continued").hasEntrySatisfying("error", error -> assertThat((String) error)
                         .startsWith("the reservation is exhausted: no port of ")
-                        .endsWith("(the socket kept its association, so a fresh socket was bound as requested)")));
+                        .endsWith("(the associated socket was replaced by a fresh one, bound as requested)")));
         assertThat(r.stderr).as(r.toString()).isEmpty();
     }
 
