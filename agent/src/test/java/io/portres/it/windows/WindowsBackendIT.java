@@ -232,6 +232,30 @@ class WindowsBackendIT {
         assertThat(r.stderr).as(r.toString()).isEmpty();
     }
 
+    /**
+     * An asynchronous channel's socket is registered with the I/O completion port (Windows) or the event port (Unix)
+     * when the channel is created, so it cannot be replaced: under {@code continue} a full block fails its bind with
+     * the JDK's own exception, and the event ({@code failed}) and the log say why.
+     */
+    @Test
+    void aFullBlockUnderContinueFailsAnAsynchronousChannelWithTheReasonRecorded() throws Exception {
+        winsimctl("create", "tcp", "24000", "1");
+        ForkedJvm.Result r = underSimulator(JdkMatrix.current(), true, Policies.write(dir, "policy.yaml",
+                WindowsScenarios.fullBlockPolicy("continue", "{ protocol: tcp, startPort: 24000, count: 1 }",
+                        "{ protocol: udp, startPort: 25000, count: 1 }")))
+                .main(WindowsScenarios.class.getName(), "continue-async").run();
+        assertThat(r.exitCode).as(r + log()).isEqualTo(3);
+        assertThat(r.stdout).as(r.toString()).contains("async-server-socket-channel FAILED java.net.BindException: ")
+                .doesNotContain("portres:");
+        List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
+        assertThat(events).as(log()).hasSize(2);
+        assertThat(events.get(1)).containsEntry("outcome", "failed").hasEntrySatisfying("error", error ->
+                assertThat((String) error).startsWith("the reservation is exhausted: no port of ").contains(
+                        "onError: continue could not bind as requested: the socket keeps its association and an"
+                        + " asynchronous channel (sun.nio.ch.", "cannot be replaced"));
+        assertThat(log()).contains("onError: continue could not bind a tcp bind 0.0.0.0:0 as requested");
+    }
+
     @Test
     void aFullBlockUnderFailThrowsPortresBindExceptionForEveryApi() throws Exception {
         winsimctl("create", "tcp", "24000", "2");

@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousServerSocketChannel;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.Pipe;
 import java.nio.channels.SelectionKey;
@@ -28,7 +29,8 @@ import java.util.List;
  *   <li>{@code plumbing}: a matched ServerSocket(0) (which fills a one-port block), then {@code Selector.open()} and
  *       {@code Pipe.open()}, whose loopback listeners on Windows must not need a port of the block;</li>
  *   <li>{@code continue <tcp> <udp>}: the blocks filled, then every API's wildcard bind, used
- *       ({@link #fullBlockThenEveryApi}).</li>
+ *       ({@link #fullBlockThenEveryApi});</li>
+ *   <li>{@code continue-async}: a one-port TCP block filled, then an AsynchronousServerSocketChannel bound.</li>
  * </ul>
  */
 public final class WindowsScenarios {
@@ -39,6 +41,13 @@ public final class WindowsScenarios {
     public static void main(String[] args) throws Exception {
         if (args[0].equals("continue")) {
             fullBlockThenEveryApi(Integer.parseInt(args[1]), Integer.parseInt(args[2]));
+        } else if (args[0].equals("continue-async")) {
+            step("fill-tcp", () -> port(keep(new ServerSocket(0)).getLocalPort()));
+            step("async-server-socket-channel", () -> {
+                AsynchronousServerSocketChannel c = keep(AsynchronousServerSocketChannel.open());
+                c.bind(new InetSocketAddress(0));
+                return port(((InetSocketAddress) c.getLocalAddress()).getPort());
+            });
         } else {
             twoStacksOrPlumbing(args);
         }
