@@ -355,6 +355,64 @@ class WindowsJvmIT {
                 "{ protocol: tcp, startPort: 26000, count: 2 }", "{ protocol: udp, startPort: 27000, count: 1 }"));
     }
 
+    /**
+     * Issue 11, services: the agent added to a procrun service (Tomcat's {@code tomcat9.exe}, commons-daemon 1.4.0)
+     * with {@code ++JvmOptions=-javaagent:...}, and the service run as a console application ({@code //TS//}): procrun
+     * loads the Windows JVM's {@code jvm.dll} in its own process with those options, and the agent works there. Under
+     * Wine, {@code //IS//} (install) and {@code //TS//} work; {@code //US//} and {@code //DS//} fail ("Invalid level":
+     * Wine's service manager lacks a {@code QueryServiceConfig2} level procrun reads), so the options are given at
+     * install time here, and the service is deleted with Wine's {@code sc}. The service's account and its elevation
+     * are not Windows' here (the shim simulates elevation).
+     */
+    @Test
+    void aProcrunServiceLoadsTheAgentFromItsJvmOptions() throws Exception {
+        File procrun = new File(System.getProperty("portres.procrun", "target/procrun/apache-tomcat-9.0.98/bin/tomcat9.exe"))
+                .getAbsoluteFile();
+        assertThat(procrun).as("the build unpacks Tomcat's procrun (agent/pom.xml, execution procrun)").isFile();
+        Path policy = Policies.write(dir, "policy.yaml", WindowsScenarios.fullBlockPolicy("fail",
+                "{ protocol: tcp, kind: runtime, startPort: 26500, count: 4 }", UDP_BLOCK)
+                .replace("io.portres.it.windows.**", "io.portres.it.apps.**"));
+        String service = "PortresIT" + Long.toHexString(System.nanoTime());
+        String jvmDll = new File(new File(windowsJvmProperty("java")).getParentFile(), "server/jvm.dll").getPath();
+        String install = wineRun(procrun.getPath(), "//IS//" + service, "--Jvm=" + win(jvmDll), "--StartMode=jvm",
+                "--StartClass=" + BindEveryApi.class.getName(), "--StartParams=server-socket#socket-bind",
+                "--Classpath=" + win(ForkedJvm.TEST_CLASSES), "--StartPath=" + win(dir.toString()),
+                "--LogPath=" + win(dir.toString()), "++JvmOptions=-agentpath:" + win(SHIM.getPath()) + "=quiet",
+                "++JvmOptions=-javaagent:" + win(ForkedJvm.AGENT_JAR) + "=" + win(policy.toString())
+                        + ",backend=windows");
+        try {
+            String run = wineRun(procrun.getPath(), "//TS//" + service);
+            Map<String, Integer> ports = AppOutput.ports(run.replace("\r", ""));
+            assertThat(ports).as(install + run + log()).containsOnlyKeys("server-socket", "socket-bind");
+            assertInBlocks(ports, 26500, UDP_START, 4, run + log());
+            assertThat(events()).hasSize(2).allSatisfy(e -> assertThat(e).containsEntry("outcome", "associated"));
+            assertThat(log()).contains("(acquired tcp 26500-26503)");
+        } finally {
+            wineRun("sc", "delete", service);
+        }
+    }
+
+    static String win(String path) {
+        return "Z:" + new File(path).getAbsolutePath().replace('/', '\\');
+    }
+
+    /** A Windows program under Wine, in the test's folder; its output (both streams) once it ended. */
+    String wineRun(String... args) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>();
+        cmd.add(windowsJvmProperty("wine"));
+        cmd.addAll(Arrays.asList(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true);
+        pb.environment().put("WINEPREFIX", windowsJvmProperty("wineprefix"));
+        pb.environment().put("WINEDEBUG", "-all");
+        pb.environment().put("WINSIM_STORE", "Z:" + store().replace('/', '\\'));
+        pb.environment().put("WINSIM_ELEVATED", "0");
+        Process p = pb.start();
+        p.getOutputStream().close();
+        String out = AppOutput.readAll(p.getInputStream());
+        assertThat(p.waitFor(240, java.util.concurrent.TimeUnit.SECONDS)).as(cmd + ": " + out).isTrue();
+        return cmd + " exit " + p.exitValue() + ":\n" + out;
+    }
+
     @Test
     void wineAloneWithoutTheShimSaysReservationsAreNotSupportedHere() throws Exception {
         ForkedJvm.Result r = windows(false, true, policy("fail", TCP_BLOCK,
