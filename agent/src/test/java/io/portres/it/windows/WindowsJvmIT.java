@@ -315,24 +315,31 @@ class WindowsJvmIT {
 
     /**
      * An asynchronous channel's socket is registered with the I/O completion port (Windows) or the event port (Unix)
-     * when the channel is created, so it cannot be replaced: under {@code continue} a full block fails its bind with
-     * the JDK's own exception, and the event ({@code failed}) and the log say why.
+     * when the channel is created, and a channel registered with a selector before its bind has its old socket in the
+     * selector, so neither can be replaced: under {@code continue} a full block fails its bind with the JDK's own
+     * exception, and the event ({@code failed}) and the log say why.
      */
     @Test
-    void aFullBlockUnderContinueFailsAnAsynchronousChannelWithTheReasonRecorded() throws Exception {
+    void aFullBlockUnderContinueFailsAnAsynchronousOrPreRegisteredChannelWithTheReasonRecorded() throws Exception {
         winsimctl("create", "tcp", "" + TCP_START, "1");
-        ForkedJvm.Result r = windows(true, true, Policies.write(dir, "policy.yaml", WindowsScenarios.fullBlockPolicy("continue",
-                "{ protocol: tcp, startPort: 26000, count: 1 }", UDP_BLOCK)))
+        winsimctl("create", "udp", "" + UDP_START, "1");
+        ForkedJvm.Result r = windows(true, true, Policies.write(dir, "policy.yaml",
+                WindowsScenarios.fullBlockPolicy("continue", "{ protocol: tcp, startPort: 26000, count: 1 }",
+                        "{ protocol: udp, startPort: 27000, count: 1 }")))
                 .main(WindowsScenarios.class.getName(), "continue-async").run();
         assertThat(r.exitCode).as(r + log()).isEqualTo(3);
         assertThat(r.stdout).as(r.toString()).contains("async-server-socket-channel FAILED java.net.BindException: ")
                 .doesNotContain("portres:");
         List<Map<String, Object>> events = events();
-        assertThat(events).as(log()).hasSize(2);
+        assertThat(events).as(log()).hasSize(4);
         assertThat(events.get(1)).containsEntry("outcome", "failed").hasEntrySatisfying("error", error ->
                 assertThat((String) error).startsWith("the reservation is exhausted: no port of ").contains(
                         "onError: continue could not bind as requested: the socket keeps its association and an"
                         + " asynchronous channel (sun.nio.ch.", "cannot be replaced"));
+        assertThat(r.stdout).contains("registered-datagram-channel FAILED java.net.BindException: ");
+        assertThat(events.get(3)).containsEntry("outcome", "failed").hasEntrySatisfying("error", error ->
+                assertThat((String) error).endsWith("the channel is registered with a selector already, which holds"
+                        + " its old socket"));
         assertThat(log()).contains("onError: continue could not bind a tcp bind 0.0.0.0:0 as requested");
     }
 

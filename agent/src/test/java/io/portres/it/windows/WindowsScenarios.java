@@ -30,7 +30,8 @@ import java.util.List;
  *       {@code Pipe.open()}, whose loopback listeners on Windows must not need a port of the block;</li>
  *   <li>{@code continue <tcp> <udp>}: the blocks filled, then every API's wildcard bind, used
  *       ({@link #fullBlockThenEveryApi});</li>
- *   <li>{@code continue-async}: a one-port TCP block filled, then an AsynchronousServerSocketChannel bound.</li>
+ *   <li>{@code continue-async}: a one-port TCP block filled, then an AsynchronousServerSocketChannel bound; a
+ *       one-port UDP block filled, then a DatagramChannel registered with a selector before its bind.</li>
  * </ul>
  */
 public final class WindowsScenarios {
@@ -47,6 +48,14 @@ public final class WindowsScenarios {
                 AsynchronousServerSocketChannel c = keep(AsynchronousServerSocketChannel.open());
                 c.bind(new InetSocketAddress(0));
                 return port(((InetSocketAddress) c.getLocalAddress()).getPort());
+            });
+            step("fill-udp", () -> port(keep(new DatagramSocket(0)).getLocalPort()));
+            step("registered-datagram-channel", () -> { // registered with a selector before its bind
+                DatagramChannel c = keep(DatagramChannel.open());
+                c.configureBlocking(false);
+                c.register(keep(Selector.open()), SelectionKey.OP_READ);
+                c.bind(new InetSocketAddress(0));
+                return port(c.socket().getLocalPort());
             });
         } else {
             twoStacksOrPlumbing(args);
