@@ -109,7 +109,7 @@ public final class PortresFreshSocket {
                             + " port (Windows) or the event port (Unix) when it is created, so its socket cannot be"
                             + " replaced";
                 }
-                if (!owner.equals("sun.nio.ch.NioSocketImpl") && !owner.equals("sun.nio.ch.PipeImpl")) {
+                if (!owner.equals("sun.nio.ch.NioSocketImpl")) { // it reads the FileDescriptor alone
                     channel = PortresBridge.bindingChannel();
                     if (channel == null || invoke(channel, "getFD") != fd) {
                         return "the channel of this bind (" + owner + ") was not seen entering its bind";
@@ -120,7 +120,7 @@ public final class PortresFreshSocket {
                 }
             }
             boolean nonBlocking = channel != null && Boolean.FALSE.equals(invoke(channel, "isBlocking"));
-            Field fdVal = channel == null ? null : field(channel.getClass(), "fdVal");
+            Object[] fdVal = channel == null ? null : intWriter(field(channel.getClass(), "fdVal"));
             FileDescriptor first = freshLike(fd, nonBlocking);
             FileDescriptor other;
             try {
@@ -131,7 +131,7 @@ public final class PortresFreshSocket {
             }
             int value = install(first, fd);
             if (fdVal != null) {
-                putInt(channel, fdVal, value);
+                ((Method) fdVal[1]).invoke(fdVal[0], channel, fdVal[2], value);
             }
             if (other != null) {
                 install(other, second);
@@ -372,10 +372,11 @@ public final class PortresFreshSocket {
     }
 
     /**
-     * Writes a channel's {@code final int fdVal} through {@code Unsafe} ({@code jdk.internal.misc} on 9+,
-     * {@code sun.misc} on 8): {@code Field.set} on a final field warns on JDK 26+ (JEP 500).
+     * How to write a channel's {@code final int fdVal}, found before anything is changed: {unsafe, putIntVolatile,
+     * offset}. Through {@code Unsafe} ({@code jdk.internal.misc} on 9+, {@code sun.misc} on 8): {@code Field.set} on a
+     * final field warns on JDK 26+ (JEP 500).
      */
-    private static void putInt(Object target, Field f, int value) throws Exception {
+    private static Object[] intWriter(Field f) throws Exception {
         Object unsafe;
         Class<?> k;
         try {
@@ -387,7 +388,7 @@ public final class PortresFreshSocket {
             the.setAccessible(true);
             unsafe = the.get(null);
         }
-        long offset = (Long) k.getMethod("objectFieldOffset", Field.class).invoke(unsafe, f);
-        k.getMethod("putIntVolatile", Object.class, long.class, int.class).invoke(unsafe, target, offset, value);
+        Object offset = k.getMethod("objectFieldOffset", Field.class).invoke(unsafe, f);
+        return new Object[] {unsafe, k.getMethod("putIntVolatile", Object.class, long.class, int.class), offset};
     }
 }
