@@ -77,8 +77,8 @@ public final class WindowsScenarios {
     }
 
     /** Steps of {@code continue} after the fill, each of which prints its port once the socket proved it works. */
-    static final String[] AFTER_FULL = {"server-socket", "server-socket-channel", "socket-bind",
-        "socket-channel-bind", "datagram-socket", "datagram-channel"};
+    static final String[] AFTER_FULL = {"server-socket", "server-socket-options", "server-socket-channel",
+        "socket-bind", "socket-channel-bind", "datagram-socket", "datagram-channel"};
 
     /**
      * {@code continue <tcp> <udp>}: fills the TCP block with {@code tcp} ServerSockets and the UDP block with
@@ -100,6 +100,18 @@ public final class WindowsScenarios {
             ServerSocket s = keep(new ServerSocket(0));
             keep(new Socket(loopback, s.getLocalPort()));
             keep(s.accept());
+            return port(s.getLocalPort());
+        });
+        step("server-socket-options", () -> { // options set before the bind survive a replaced socket
+            ServerSocket s = keep(new ServerSocket());
+            s.setReuseAddress(!s.getReuseAddress());
+            s.setReceiveBufferSize(123456);
+            String before = s.getReuseAddress() + " " + s.getReceiveBufferSize();
+            s.bind(new InetSocketAddress(0));
+            String after = s.getReuseAddress() + " " + s.getReceiveBufferSize();
+            if (!after.equals(before)) {
+                throw new IllegalStateException("options before the bind " + before + ", after " + after);
+            }
             return port(s.getLocalPort());
         });
         step("server-socket-channel", () -> {
