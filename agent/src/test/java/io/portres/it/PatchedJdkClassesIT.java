@@ -99,7 +99,8 @@ class PatchedJdkClassesIT {
             } else {
                 MethodInsnNode firstCall = firstCall(code);
                 assertThat(firstCall.owner).isEqualTo("sun/nio/ch/PortresBridge");
-                assertThat(firstCall.name).isIn("implicitTcpBind", "implicitTcpConnect", "beforeImplicitUdpBind");
+                assertThat(firstCall.name).isIn("implicitTcpBind", "implicitTcpConnect", "beforeImplicitUdpBind",
+                        "channelBind");
                 List<Integer> patched0 = opcodes(a);
                 assertThat(patched0.subList(patched0.size() - opcodes(b).size(), patched0.size()))
                         .as("the original body follows the bridge call").isEqualTo(opcodes(b));

@@ -5,11 +5,13 @@ import java.io.IOException;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.lang.ref.WeakReference;
 import java.lang.reflect.Field;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.net.BindException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.channels.DatagramChannel;
 import java.security.AccessController;
@@ -280,6 +282,30 @@ public final class PortresBridge {
         if (candidate(IMPLICIT_BIT)) {
             before(IMPLICIT_TCP_ON_CONNECT, remote, fd, null, 0);
         }
+    }
+
+    /**
+     * The channel whose bind is under way on this thread, weakly held: set at the entry of the channels' bind
+     * methods ({@code HookPoint.CHANNEL_*}) for a candidate port, read only by {@link PortresFreshSocket}, which
+     * checks that it holds the very FileDescriptor of the bind (a stale entry is never used, and keeps nothing alive).
+     */
+    private static final ThreadLocal<WeakReference<Object>> BINDING_CHANNEL = new ThreadLocal<WeakReference<Object>>();
+
+    /**
+     * At the entry of {@code ServerSocketChannelImpl.bind}, {@code SocketChannelImpl.bind},
+     * {@code DatagramChannelImpl.bind} and {@code bindInternal}: remembers the channel, for a candidate port only.
+     */
+    public static void channelBind(Object channel, SocketAddress local) {
+        int port = local == null ? 0 : local instanceof InetSocketAddress ? ((InetSocketAddress) local).getPort() : -1;
+        if (port >= 0 && candidate(port)) {
+            BINDING_CHANNEL.set(new WeakReference<Object>(channel));
+        }
+    }
+
+    /** The channel that last entered its bind on this thread (for a candidate port), or null. */
+    static Object bindingChannel() {
+        WeakReference<Object> r = BINDING_CHANNEL.get();
+        return r == null ? null : r.get();
     }
 
     private static void bind(int site, Object self, FileDescriptor fd, boolean preferIPv6, boolean exclusive,

@@ -400,7 +400,7 @@ public final class BindDispatcher {
                         throw deliberate;
                     }
                     s.current = c;
-                    call.bind(port);
+                    bindAsRequested(c, self, x, call, port);
                 }
             } else {
                 call.bind(port);
@@ -420,6 +420,36 @@ public final class BindDispatcher {
         } finally {
             s.busy = false;
         }
+    }
+
+    /**
+     * {@code onError: continue} after the backend could not bind in the reservation: the JDK's native bind as
+     * requested. A socket the backend left bound (a two-stack socket that the JDK retried elsewhere) stays as it is.
+     * A socket that keeps its association (Windows: a full block) is first replaced by a fresh one
+     * ({@link FreshSocket}); where that cannot be done safely the bind fails with the JDK's own exception, and the
+     * event ({@code failed}) and the log say why.
+     */
+    private static void bindAsRequested(BindCall c, Object self, AssociationException x,
+                                        ReservationBackend.NativeBind call, int port) throws IOException {
+        if (JdkAccess.localPort(c.socketFd()) > 0) {
+            return;
+        }
+        IOException associated = x.stillAssociatedFailure();
+        if (associated != null) {
+            String cannot = FreshSocket.replace(c.socketFd(), c.site() == Sites.NET_BIND ? null : self);
+            if (cannot != null) {
+                c.outcome = BindCall.Outcome.FAILED;
+                c.error = c.error + "; onError: continue could not bind as requested: the socket keeps its"
+                        + " association and " + cannot;
+                c.engine().log().warnOnce("continue-impossible:" + c.rule().name() + ":" + cannot, "rule '"
+                        + c.rule().name() + "': onError: continue could not bind a " + describe(c)
+                        + " as requested after its reservation failed, so the bind fails with the JDK's own"
+                        + " exception: " + cannot);
+                throw associated;
+            }
+            c.error = c.error + " (the associated socket was replaced by a fresh one, bound as requested)";
+        }
+        call.bind(port);
     }
 
     /** The verdict where the bind can no longer be refused (an implicit bind, or a bind seen too late). */
@@ -478,12 +508,14 @@ public final class BindDispatcher {
         inFlight.decrementAndGet();
         try {
             if (failure != null) {
-                String why = c.engine().backend().explainBindFailure(c, failure);
-                c.error = why != null ? why : String.valueOf(failure);
-                c.boundPort = -1;
+                if (c.outcome != BindCall.Outcome.FAILED) { // else the dispatcher said why already
+                    String why = c.engine().backend().explainBindFailure(c, failure);
+                    c.error = why != null ? why : String.valueOf(failure);
+                }
                 if (c.outcome == null) {
                     c.outcome = BindCall.Outcome.FAILED; // the JDK's own bind failed: the bind threw
                 }
+                c.boundPort = -1;
             } else if (c.state != BindCall.State.BOUND) {
                 notIntercepted(c);
             }

@@ -80,7 +80,25 @@ public enum HookPoint {
 
     /** E: JDK 8 and 11 DatagramChannel.connect on an unbound channel binds inside connect(); 17+ explicitly. */
     UDP_CONNECT(Sites.IMPLICIT_UDP, "sun/nio/ch/DatagramChannelImpl", "connect",
-            "(Ljava/net/SocketAddress;)Ljava/nio/channels/DatagramChannel;", EntryCall.IMPLICIT_UDP);
+            "(Ljava/net/SocketAddress;)Ljava/nio/channels/DatagramChannel;", EntryCall.IMPLICIT_UDP),
+
+    /**
+     * F: the entry of the channels' bind methods, whose native bind is A: {@code PortresBridge.channelBind(this,
+     * local)} remembers the channel (weakly, per thread, candidate ports only). Nothing else: only when a full block
+     * on Windows must be answered by a fresh socket under {@code onError: continue} does the bridge need the channel,
+     * to point its copy of the socket handle ({@code fdVal}) at the new socket.
+     */
+    SERVER_CHANNEL_BIND(Sites.CHANNEL_BIND, "sun/nio/ch/ServerSocketChannelImpl", "bind",
+            "(Ljava/net/SocketAddress;I)Ljava/nio/channels/ServerSocketChannel;", EntryCall.CHANNEL),
+    /** F: {@code SocketChannelImpl.bind} (and its socket adaptor's). */
+    SOCKET_CHANNEL_BIND(Sites.CHANNEL_BIND, "sun/nio/ch/SocketChannelImpl", "bind",
+            "(Ljava/net/SocketAddress;)Ljava/nio/channels/SocketChannel;", EntryCall.CHANNEL),
+    /** F: {@code DatagramChannelImpl.bind} (and DatagramSocketAdaptor's, behind DatagramSocket on 15+). */
+    DATAGRAM_CHANNEL_BIND(Sites.CHANNEL_BIND, "sun/nio/ch/DatagramChannelImpl", "bind",
+            "(Ljava/net/SocketAddress;)Ljava/nio/channels/DatagramChannel;", EntryCall.CHANNEL),
+    /** F: JDK 11+ {@code DatagramChannelImpl.bindInternal}, also the implicit binds of send, receive, connect. */
+    DATAGRAM_CHANNEL_BIND_INTERNAL(Sites.CHANNEL_BIND, "sun/nio/ch/DatagramChannelImpl", "bindInternal",
+            "(Ljava/net/SocketAddress;)V", EntryCall.CHANNEL);
 
     /** The class every edit calls: {@code bridge/}'s {@code sun.nio.ch.PortresBridge}, in java.base. */
     public static final String BRIDGE = "sun/nio/ch/PortresBridge";
@@ -285,6 +303,10 @@ public enum HookPoint {
         /** {@code beforeImplicitUdpBind(this.localAddress, this)}. */
         static final EntryCall IMPLICIT_UDP = new EntryCall("beforeImplicitUdpBind",
                 "(Ljava/lang/Object;Ljava/nio/channels/DatagramChannel;)V", -1, SLOT_0);
+
+        /** {@code channelBind(this, local)}. */
+        static final EntryCall CHANNEL = new EntryCall("channelBind",
+                "(Ljava/lang/Object;Ljava/net/SocketAddress;)V", SLOT_0, SLOT_1);
 
         /** Local slots loaded as the arguments; -1 stands for {@code this.localAddress}. */
         final int[] arguments;

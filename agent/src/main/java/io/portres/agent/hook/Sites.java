@@ -12,6 +12,11 @@ public final class Sites {
      * which it then treats exactly as {@link #IMPLICIT_TCP}.
      */
     public static final int IMPLICIT_TCP_ON_CONNECT = 5;
+    /**
+     * The entry of a channel's bind method: no bind of its own (the bind comes through {@link #NET_BIND}); the bridge
+     * only remembers the channel, in case its socket must be replaced (Windows, {@code onError: continue}).
+     */
+    public static final int CHANNEL_BIND = 6;
 
     private Sites() {
     }

@@ -184,6 +184,101 @@ class WindowsBackendIT {
                 + " 24000-24001 is free");
     }
 
+    /** Every JDK with the default answer to a full block, and the other two plausible answers on this JDK. */
+    static List<org.junit.jupiter.params.provider.Arguments> fullBlocks() {
+        List<org.junit.jupiter.params.provider.Arguments> out = new ArrayList<>();
+        for (Jdk jdk : jdks()) {
+            out.add(org.junit.jupiter.params.provider.Arguments.of(jdk, "addrinuse", ""));
+            if (jdk.feature == 17) { // the legacy impls, by switch
+                out.add(org.junit.jupiter.params.provider.Arguments.of(jdk, "addrinuse", "legacy"));
+            }
+        }
+        out.add(org.junit.jupiter.params.provider.Arguments.of(JdkMatrix.current(), "nobufs", ""));
+        out.add(org.junit.jupiter.params.provider.Arguments.of(JdkMatrix.current(), "acces", ""));
+        return out;
+    }
+
+    /**
+     * Issue 11: a full block under {@code onError: continue} binds as requested, whatever Windows answers. The socket
+     * stays associated after the failed bind, so the agent binds a fresh socket in its place: each one must then
+     * work (a connection accepted through a Selector, a datagram received), outside the block, with the event
+     * {@code continued} and the reason.
+     */
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @MethodSource("fullBlocks")
+    void aFullBlockUnderContinueBindsAFreshSocketAsRequested(Jdk jdk, String answer, String legacy) throws Exception {
+        winsimctl("create", "tcp", "24000", "2");
+        winsimctl("create", "udp", "25000", "1");
+        Path policy = Policies.write(dir, "policy.yaml", WindowsScenarios.fullBlockPolicy("continue",
+                "{ protocol: tcp, startPort: 24000, count: 2 }", "{ protocol: udp, startPort: 25000, count: 1 }"));
+        ForkedJvm jvm = underSimulator(jdk, true, policy, "WINSIM_EXHAUSTED", answer);
+        if (!legacy.isEmpty()) {
+            jvm.jvmArgs("-Djdk.net.usePlainSocketImpl=true", "-Djdk.net.usePlainDatagramSocketImpl=true");
+        }
+        ForkedJvm.Result r = jvm.main(WindowsScenarios.class.getName(), "continue", "2", "1").run();
+        assertThat(r.exitCode).as(r + log()).isZero();
+        assertThat(r.stdout).as(r.toString()).containsPattern("fill-tcp 2400[01]\nfill-tcp 2400[01]\nfill-udp 25000\n");
+        for (String api : WindowsScenarios.AFTER_FULL) {
+            int port = Integer.parseInt(r.stdout.replaceAll("(?s).*\n" + api + " (\\d+)\n.*", "$1"));
+            assertThat(port).as(api + "\n" + r).isPositive().isNotIn(24000, 24001, 25000);
+        }
+        List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
+        assertThat(events).as(log()).hasSize(3 + WindowsScenarios.AFTER_FULL.length);
+        assertThat(events.subList(0, 3)).allSatisfy(e -> assertThat(e).containsEntry("outcome", "associated"));
+        assertThat(events.subList(3, events.size())).allSatisfy(e -> assertThat(e).as(e.toString())
+                .containsEntry("outcome", "continued").hasEntrySatisfying("error", error -> assertThat((String) error)
+                        .startsWith("the reservation is exhausted: no port of ")
+                        .endsWith("(the associated socket was replaced by a fresh one, bound as requested)")));
+        assertThat(r.stderr).as(r.toString()).isEmpty();
+    }
+
+    /**
+     * An asynchronous channel's socket is registered with the I/O completion port (Windows) or the event port (Unix)
+     * when the channel is created, and a channel registered with a selector before its bind has its old socket in the
+     * selector, so neither can be replaced: under {@code continue} a full block fails its bind with the JDK's own
+     * exception, and the event ({@code failed}) and the log say why.
+     */
+    @Test
+    void aFullBlockUnderContinueFailsAnAsynchronousOrPreRegisteredChannelWithTheReasonRecorded() throws Exception {
+        winsimctl("create", "tcp", "24000", "1");
+        winsimctl("create", "udp", "25000", "1");
+        ForkedJvm.Result r = underSimulator(JdkMatrix.current(), true, Policies.write(dir, "policy.yaml",
+                WindowsScenarios.fullBlockPolicy("continue", "{ protocol: tcp, startPort: 24000, count: 1 }",
+                        "{ protocol: udp, startPort: 25000, count: 1 }")))
+                .main(WindowsScenarios.class.getName(), "continue-async").run();
+        assertThat(r.exitCode).as(r + log()).isEqualTo(3);
+        assertThat(r.stdout).as(r.toString()).contains("async-server-socket-channel FAILED java.net.BindException: ")
+                .doesNotContain("portres:");
+        List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
+        assertThat(events).as(log()).hasSize(4);
+        assertThat(events.get(1)).containsEntry("outcome", "failed").hasEntrySatisfying("error", error ->
+                assertThat((String) error).startsWith("the reservation is exhausted: no port of ").contains(
+                        "onError: continue could not bind as requested: the socket keeps its association and an"
+                        + " asynchronous channel (sun.nio.ch.", "cannot be replaced"));
+        assertThat(r.stdout).contains("registered-datagram-channel FAILED java.net.BindException: ");
+        assertThat(events.get(3)).containsEntry("outcome", "failed").hasEntrySatisfying("error", error ->
+                assertThat((String) error).endsWith("the channel is registered with a selector already, which holds"
+                        + " its old socket"));
+        assertThat(log()).contains("onError: continue could not bind a tcp bind 0.0.0.0:0 as requested");
+    }
+
+    @Test
+    void aFullBlockUnderFailThrowsPortresBindExceptionForEveryApi() throws Exception {
+        winsimctl("create", "tcp", "24000", "2");
+        winsimctl("create", "udp", "25000", "1");
+        Path policy = Policies.write(dir, "policy.yaml", WindowsScenarios.fullBlockPolicy("fail",
+                "{ protocol: tcp, startPort: 24000, count: 2 }", "{ protocol: udp, startPort: 25000, count: 1 }"));
+        ForkedJvm.Result r = underSimulator(JdkMatrix.current(), true, policy)
+                .main(WindowsScenarios.class.getName(), "continue", "2", "1").run();
+        assertThat(r.exitCode).as(r + log()).isEqualTo(3);
+        for (String api : WindowsScenarios.AFTER_FULL) {
+            assertThat(r.stdout).as(r.toString()).contains(api + " FAILED java.net.BindException: portres: rule '"
+                    + (api.startsWith("datagram") ? "udp" : "tcp") + "-wildcard' could not bind this "
+                    + (api.startsWith("datagram") ? "udp" : "tcp") + " socket in reservation");
+        }
+        assertThat(Events.read(dir.resolve("events.jsonl"))).hasSize(3 + WindowsScenarios.AFTER_FULL.length);
+    }
+
     @Test
     void aNonElevatedProcessFailsThePersistentAssociationUnderFail() throws Exception {
         winsimctl("create", "tcp", "24000", "100");

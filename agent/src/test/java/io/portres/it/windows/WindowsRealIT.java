@@ -90,6 +90,31 @@ class WindowsRealIT {
         }
     }
 
+    /**
+     * Issue 11 on Windows itself: full runtime blocks under {@code onError: continue}; the associated socket is
+     * replaced by a fresh one, bound as requested, and used (WindowsScenarios {@code continue}). Also tells which
+     * error Windows answers for a full block (the event's error quotes it).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("jdks")
+    void aFullRuntimeBlockUnderContinueBindsAFreshSocketAsRequested(Jdk jdk) throws Exception {
+        Path policy = Policies.write(dir, "policy.yaml", WindowsScenarios.fullBlockPolicy("continue",
+                "{ protocol: tcp, kind: runtime, count: 2 }", "{ protocol: udp, kind: runtime, count: 1 }"));
+        ForkedJvm.Result r = ForkedJvm.on(jdk).workDir(dir.toFile()).agent(policy.toString())
+                .main(WindowsScenarios.class.getName(), "continue", "2", "1").run();
+        assertThat(r.exitCode).as(r + log()).isZero();
+        int tcp = Integer.parseInt(log().replaceAll("(?s).*\\(acquired tcp (\\d+)-\\d+\\).*", "$1"));
+        int udp = Integer.parseInt(log().replaceAll("(?s).*\\(acquired udp (\\d+)\\).*", "$1"));
+        for (String api : WindowsScenarios.AFTER_FULL) {
+            int port = Integer.parseInt(r.stdout.replaceAll("(?s).*\\n" + api + " (\\d+)\\r?\\n.*", "$1"));
+            assertThat(port).as(api + "\n" + r).isPositive().isNotIn(tcp, tcp + 1, udp);
+        }
+        List<Map<String, Object>> events = Events.read(dir.resolve("events.jsonl"));
+        assertThat(events).as(log()).hasSize(3 + WindowsScenarios.AFTER_FULL.length);
+        assertThat(events.subList(3, events.size())).allSatisfy(e -> assertThat(e).as(e.toString())
+                .containsEntry("outcome", "continued"));
+    }
+
     @Test
     void aPersistentReservationIsCreatedLookedUpAndUsedWhenElevated() throws Exception {
         Assumptions.assumeTrue(elevated(), "not elevated: persistent reservations need an elevated process");

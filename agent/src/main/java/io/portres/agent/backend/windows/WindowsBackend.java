@@ -463,8 +463,9 @@ public final class WindowsBackend implements ReservationBackend {
     /**
      * The JDK's own native bind, unchanged; a {@link BindException} there means that no port of the block was free
      * (the socket is associated, so Windows looked only inside the block), which is reported as an association
-     * failure so that the rule's {@code onError} applies and the message names the reservation. Under
-     * {@code continue} the socket cannot be bound outside the block: its association cannot be undone.
+     * failure so that the rule's {@code onError} applies and the message names the reservation. The socket keeps
+     * its association (Windows cannot undo one): under {@code continue} the dispatcher binds a fresh socket in its
+     * place, as requested.
      */
     @Override
     public void bindInReservation(BindAttempt attempt, NativeBind nativeBind) throws AssociationException,
@@ -476,7 +477,7 @@ public final class WindowsBackend implements ReservationBackend {
             if (why == null) {
                 throw full;
             }
-            throw new AssociationException("exhausted", why);
+            throw new AssociationException("exhausted", why, full);
         }
         checkTwoStacksPort(attempt);
     }
