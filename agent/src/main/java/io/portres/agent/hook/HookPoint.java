@@ -178,7 +178,10 @@ public enum HookPoint {
      * The hook points this JDK (feature release) and these switches use: the ones the start-up self-test requires
      * to be applied. A at every JDK; D through {@code NetHooks} up to 25 and through {@code Net.connect} from 26;
      * B and C where the legacy implementations are selected; E on 8 (send) and 8-11 (connect), only when a UDP
-     * rule can match an implicit bind ({@code udpAutoBind}), since only then does the hook act.
+     * rule can match an implicit bind ({@code udpAutoBind}), since only then does the hook act. F is not required:
+     * it only names the channel whose socket a full Windows block under {@code onError: continue} replaces, and
+     * without it that bind fails as the JDK's own would, with the reason in its event (never a socket reported as
+     * associated outside its block).
      */
     public static java.util.EnumSet<HookPoint> inUse(int jdk, java.util.Properties props, boolean udpAutoBind) {
         java.util.EnumSet<HookPoint> out = java.util.EnumSet.of(NET_BIND);
@@ -211,6 +214,11 @@ public enum HookPoint {
                 return "D";
             case NET_CONNECT:
                 return "D'";
+            case SERVER_CHANNEL_BIND:
+            case SOCKET_CHANNEL_BIND:
+            case DATAGRAM_CHANNEL_BIND:
+            case DATAGRAM_CHANNEL_BIND_INTERNAL:
+                return "F";
             default:
                 return "E";
         }

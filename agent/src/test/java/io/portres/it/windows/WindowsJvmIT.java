@@ -62,10 +62,10 @@ class WindowsJvmIT {
     static File propertiesFile() {
         String explicit = System.getProperty("portres.windowsJvm");
         if (explicit != null) {
-            return new File(explicit);
+            return new File(explicit).getAbsoluteFile();
         }
         String cache = System.getenv("PORTRES_WINDOWS_JVM_CACHE");
-        return new File(cache != null ? cache : "../.cache/windows-jvm", "windows-jvm.properties");
+        return new File(cache != null ? cache : "../.cache/windows-jvm", "windows-jvm.properties").getAbsoluteFile();
     }
 
     @BeforeAll
