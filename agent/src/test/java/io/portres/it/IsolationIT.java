@@ -40,7 +40,7 @@ class IsolationIT {
         assertThat(r.exitCode).as(r.toString()).isZero();
         String out = r.stdout;
         for (String name : new String[] {"io.portres.agent.Installer", "io.portres.agent.AgentMain",
-                "io.portres.agent.hook.JdkAccess", "io.portres.cli.Main", "io.portres.policy.Policy",
+                "io.portres.agent.jdk.JdkAccess", "io.portres.cli.Main", "io.portres.policy.Policy",
                 "io.portres.shaded.bytebuddy.jar.asm.ClassReader"}) {
             assertThat(out).as(r.toString()).contains("class " + name + "=hidden\n");
         }

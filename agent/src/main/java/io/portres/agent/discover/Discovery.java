@@ -1,6 +1,6 @@
 package io.portres.agent.discover;
 
-import io.portres.agent.hook.JdkAccess;
+import io.portres.agent.jdk.JdkAccess;
 import io.portres.agent.hook.Sites;
 import io.portres.agent.log.EventLog;
 import io.portres.agent.log.Json;

@@ -1,5 +1,7 @@
 package io.portres.agent.hook;
 
+import io.portres.agent.jdk.JavaBase;
+
 import io.portres.agent.Streams;
 
 import java.io.IOException;

@@ -1,5 +1,7 @@
 package io.portres.agent.hook;
 
+import io.portres.agent.jdk.JdkVersion;
+
 import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;

@@ -16,7 +16,7 @@ public final class IsolationProbe {
         ServerSocket s = new ServerSocket(0);
         s.close();
         for (String name : new String[] {"io.portres.agent.Installer", "io.portres.agent.AgentMain",
-                "io.portres.agent.hook.JdkAccess", "io.portres.cli.Main", "io.portres.policy.Policy",
+                "io.portres.agent.jdk.JdkAccess", "io.portres.cli.Main", "io.portres.policy.Policy",
                 "io.portres.shaded.bytebuddy.jar.asm.ClassReader"}) {
             System.out.println("class " + name + "=" + load(name));
         }

@@ -4,7 +4,7 @@ import io.portres.agent.Streams;
 import io.portres.agent.backend.AssociationException;
 import io.portres.agent.backend.BindAttempt;
 import io.portres.agent.backend.ReservationBackend;
-import io.portres.agent.hook.JdkAccess;
+import io.portres.agent.jdk.JdkAccess;
 import io.portres.agent.log.AgentLog;
 import io.portres.policy.Policy;
 import io.portres.policy.Protocol;

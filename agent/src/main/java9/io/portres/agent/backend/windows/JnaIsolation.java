@@ -1,7 +1,7 @@
 package io.portres.agent.backend.windows;
 
 import io.portres.agent.hook.BridgeInstaller;
-import io.portres.agent.hook.JdkVersion;
+import io.portres.agent.jdk.JdkVersion;
 
 import java.io.IOException;
 import java.io.InputStream;

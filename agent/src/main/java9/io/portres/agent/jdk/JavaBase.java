@@ -1,4 +1,4 @@
-package io.portres.agent.hook;
+package io.portres.agent.jdk;
 
 import java.lang.instrument.Instrumentation;
 import java.lang.invoke.MethodHandles;
@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.Set;
 
 /** JDK 9+ version of {@code JavaBase} (multi-release jar): the module APIs, called directly. */
-final class JavaBase {
+public final class JavaBase {
 
     private JavaBase() {
     }
@@ -19,7 +19,7 @@ final class JavaBase {
      * agent's module only; the application's modules see no change. Opened, not exported: the agent reaches them
      * only reflectively, and each extra kind of edge costs {@code redefineModule} one more lambda to spin.
      */
-    static void openToAgent(Instrumentation inst) {
+    public static void openToAgent(Instrumentation inst) {
         Set<Module> toAgent = Collections.singleton(JavaBase.class.getModule());
         Map<String, Set<Module>> opens = new HashMap<>();
         opens.put("sun.nio.ch", toAgent);
@@ -30,7 +30,7 @@ final class JavaBase {
     }
 
     /** Defines a class of {@code sun.nio.ch} in java.base, through a private lookup in that package. */
-    static Class<?> define(byte[] bytes, String name) throws Exception {
+    public static Class<?> define(byte[] bytes, String name) throws Exception {
         Class<?> anchor = Class.forName("sun.nio.ch.Interruptible", false, null);
         return MethodHandles.privateLookupIn(anchor, MethodHandles.lookup()).defineClass(bytes);
     }

@@ -1,4 +1,4 @@
-package io.portres.agent.hook;
+package io.portres.agent.jdk;
 
 import java.lang.instrument.Instrumentation;
 import java.lang.reflect.Field;
@@ -9,17 +9,17 @@ import java.lang.reflect.Method;
  * JDK 8 version; {@code META-INF/versions/9} holds the JDK 9+ one, which calls the module APIs directly (through
  * reflection they cost about 2 ms more of start-up: each first {@code getMethod} builds its class's method table).
  */
-final class JavaBase {
+public final class JavaBase {
 
     private JavaBase() {
     }
 
     /** JDK 8 has no modules: nothing to open. */
-    static void openToAgent(Instrumentation inst) {
+    public static void openToAgent(Instrumentation inst) {
     }
 
     /** Defines a class in the bootstrap loader: {@code Unsafe.defineClass} with a null loader. */
-    static Class<?> define(byte[] bytes, String name) throws Exception {
+    public static Class<?> define(byte[] bytes, String name) throws Exception {
         Class<?> unsafeClass = Class.forName("sun.misc.Unsafe");
         Field theUnsafe = unsafeClass.getDeclaredField("theUnsafe");
         theUnsafe.setAccessible(true);

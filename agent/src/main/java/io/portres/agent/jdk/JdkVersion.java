@@ -1,4 +1,4 @@
-package io.portres.agent.hook;
+package io.portres.agent.jdk;
 
 /** The running JDK's feature version (8, 11, 17, ...), read without {@code Runtime.version()} (JDK 9+ only). */
 public final class JdkVersion {

@@ -1,4 +1,4 @@
-package io.portres.agent.hook;
+package io.portres.agent.jdk;
 
 import io.portres.policy.Protocol;
 
