@@ -10,10 +10,13 @@ import java.net.URI;
 import java.net.URL;
 import java.security.AccessController;
 import java.security.CodeSource;
+import java.security.Permission;
+import java.security.PermissionCollection;
 import java.security.Permissions;
 import java.security.PrivilegedExceptionAction;
 import java.security.ProtectionDomain;
 import java.security.cert.Certificate;
+import java.util.Enumeration;
 import java.util.jar.Attributes;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
@@ -52,10 +55,8 @@ final class CoreLoader extends ClassLoader {
         this.jarUri = jarFile.toURI().toString();
         // What the application class loader gives code of the class path, besides what the policy grants: exitVM
         // (onPolicyError=fail stops the JVM) and reading its own jar.
-        Permissions own = new Permissions();
-        own.add(new RuntimePermission("exitVM"));
-        own.add(new FilePermission(jarFile.getPath(), "read"));
-        this.domain = new ProtectionDomain(new CodeSource(jarUrl, (Certificate[]) null), own, this, null);
+        this.domain = new ProtectionDomain(new CodeSource(jarUrl, (Certificate[]) null),
+                new OwnPermissions(jarFile.getPath()), this, null);
         this.manifest = jar.getManifest();
     }
 
@@ -75,12 +76,67 @@ final class CoreLoader extends ClassLoader {
         });
     }
 
-    /** JDK 9+: the platform loader; JDK 8: null, the bootstrap loader (not the extension loader's jre/lib/ext). */
-    private static ClassLoader platformLoader() throws Exception {
+    /**
+     * JDK 9+: the platform loader; JDK 8: null, the bootstrap loader (not the extension loader's jre/lib/ext).
+     *
+     * <p>Found as the last loader before the bootstrap loader in the chain of the loader that loaded the trampoline
+     * (the application loader, or a custom system loader whose chain ends in it): the platform loader on 9+. Not
+     * through {@code ClassLoader.class.getMethod("getPlatformClassLoader").invoke(null)} (this class is Java 8
+     * bytecode): a reflective call of a caller-sensitive method makes JDK 17 parse the method's annotations and spin an
+     * annotation proxy, 14 ms of start-up (6 ms on JDK 25; BENCHMARKS.md).
+     */
+    private static ClassLoader platformLoader() {
         if (!JDK9) {
             return null;
         }
-        return (ClassLoader) ClassLoader.class.getMethod("getPlatformClassLoader").invoke(null);
+        ClassLoader loader = CoreLoader.class.getClassLoader();
+        while (loader != null && loader.getParent() != null) {
+            loader = loader.getParent();
+        }
+        return loader;
+    }
+
+    /**
+     * {@code exitVM} and reading the agent's jar, built at the first question. Only a SecurityManager ever asks, and
+     * most JVMs have none: a {@code FilePermission} built in {@code premain} costs 3 ms of start-up on JDK 17 and
+     * 9-15 ms on JDK 25 (its first use spins a type switch; BENCHMARKS.md). Read-only, as every domain's are.
+     */
+    private static final class OwnPermissions extends PermissionCollection {
+        private static final long serialVersionUID = 1L;
+        private final String jarPath;
+        private transient volatile Permissions built;
+
+        OwnPermissions(String jarPath) {
+            this.jarPath = jarPath;
+            setReadOnly();
+        }
+
+        private Permissions permissions() {
+            Permissions p = built;
+            if (p == null) {
+                p = new Permissions();
+                p.add(new RuntimePermission("exitVM"));
+                p.add(new FilePermission(jarPath, "read"));
+                p.setReadOnly();
+                built = p;
+            }
+            return p;
+        }
+
+        @Override
+        public void add(Permission permission) {
+            throw new SecurityException("the agent's permissions are read-only");
+        }
+
+        @Override
+        public boolean implies(Permission permission) {
+            return permissions().implies(permission);
+        }
+
+        @Override
+        public Enumeration<Permission> elements() {
+            return permissions().elements();
+        }
     }
 
     /** Ours first for {@code io.portres}: the application may carry a different portres on its class path. */

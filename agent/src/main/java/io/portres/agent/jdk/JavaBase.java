@@ -28,4 +28,18 @@ public final class JavaBase {
                 ClassLoader.class, java.security.ProtectionDomain.class);
         return (Class<?>) define.invoke(unsafe, name, bytes, 0, bytes.length, null, null);
     }
+
+    /** A lookup with private access in {@code target}: JDK 8 has no {@code privateLookupIn}, so the full-privilege
+     *  Lookup constructor, as every JDK 8 agent does. */
+    public static java.lang.invoke.MethodHandles.Lookup privateLookup(Class<?> target) throws Exception {
+        if (JdkVersion.FEATURE >= 9) { // only where this class is read outside the jar (unit tests on target/classes)
+            return (java.lang.invoke.MethodHandles.Lookup) java.lang.invoke.MethodHandles.class.getMethod(
+                    "privateLookupIn", Class.class, java.lang.invoke.MethodHandles.Lookup.class)
+                    .invoke(null, target, java.lang.invoke.MethodHandles.lookup());
+        }
+        java.lang.reflect.Constructor<java.lang.invoke.MethodHandles.Lookup> c =
+                java.lang.invoke.MethodHandles.Lookup.class.getDeclaredConstructor(Class.class, int.class);
+        c.setAccessible(true);
+        return c.newInstance(target, -1);
+    }
 }

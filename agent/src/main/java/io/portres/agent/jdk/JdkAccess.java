@@ -6,7 +6,6 @@ import java.io.FileDescriptor;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
-import java.lang.reflect.Method;
 import java.net.InetSocketAddress;
 
 /**
@@ -71,16 +70,7 @@ public final class JdkAccess {
         }
 
         private static MethodHandles.Lookup privateLookup(Class<?> target) throws Exception {
-            if (JdkVersion.FEATURE >= 9) {
-                Method privateLookupIn = MethodHandles.class.getMethod("privateLookupIn", Class.class,
-                        MethodHandles.Lookup.class);
-                return (MethodHandles.Lookup) privateLookupIn.invoke(null, target, MethodHandles.lookup());
-            }
-            // JDK 8: the full-privilege Lookup constructor, as every JDK 8 agent does.
-            java.lang.reflect.Constructor<MethodHandles.Lookup> c =
-                    MethodHandles.Lookup.class.getDeclaredConstructor(Class.class, int.class);
-            c.setAccessible(true);
-            return c.newInstance(target, -1);
+            return JavaBase.privateLookup(target);
         }
     }
 
