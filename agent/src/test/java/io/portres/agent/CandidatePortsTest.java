@@ -1,6 +1,6 @@
 package io.portres.agent;
 
-import io.portres.agent.hook.HookPoint;
+import io.portres.agent.hook.point.HookPoint;
 import io.portres.policy.Policy;
 import io.portres.policy.PolicyLoader;
 import org.junit.jupiter.api.Test;

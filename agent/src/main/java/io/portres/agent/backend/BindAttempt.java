@@ -14,7 +14,7 @@ import java.net.InetAddress;
  */
 public interface BindAttempt {
 
-    /** Which hook saw the bind; see {@code io.portres.agent.hook.Sites}. */
+    /** Which hook saw the bind; see {@code io.portres.agent.hook.point.Sites}. */
     int site();
 
     /**

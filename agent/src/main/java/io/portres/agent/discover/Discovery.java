@@ -1,7 +1,7 @@
 package io.portres.agent.discover;
 
 import io.portres.agent.jdk.JdkAccess;
-import io.portres.agent.hook.Sites;
+import io.portres.agent.hook.point.Sites;
 import io.portres.agent.log.EventLog;
 import io.portres.agent.log.Json;
 import io.portres.agent.log.LineSink;

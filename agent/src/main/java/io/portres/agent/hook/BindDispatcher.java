@@ -1,5 +1,10 @@
 package io.portres.agent.hook;
 
+import io.portres.agent.hook.point.Admission;
+import io.portres.agent.hook.point.BindHook;
+import io.portres.agent.hook.point.HookPoint;
+import io.portres.agent.hook.point.Sites;
+
 import io.portres.agent.jdk.JdkAccess;
 
 import io.portres.agent.Engine;
@@ -182,45 +187,14 @@ public final class BindDispatcher {
             return port;
         }
         PolicyMatcher m = e.matcher();
-        Protocol protocol;
-        boolean implicit = false;
-        switch (site) {
-            case Sites.NET_BIND:
-                if (!m.mayMatchEither(address, port)) {
-                    return port;
-                }
-                protocol = null; // learnt from the socket below, only for candidates
-                break;
-            case Sites.LEGACY_TCP_BIND:
-                protocol = Protocol.TCP;
-                if (!m.mayMatch(protocol, address, port)) {
-                    return port;
-                }
-                break;
-            case Sites.LEGACY_UDP_BIND:
-                protocol = Protocol.UDP;
-                if (!m.mayMatch(protocol, address, port)) {
-                    return port;
-                }
-                break;
-            case Sites.IMPLICIT_TCP_ON_CONNECT: // JDK 26+: any connect; only an unbound TCP socket binds implicitly
-                if (!m.hasImplicitRules() || JdkAccess.protocolOf(fd) != Protocol.TCP || JdkAccess.localPort(fd) != 0) {
-                    return port;
-                }
-                site = Sites.IMPLICIT_TCP;
-                protocol = Protocol.TCP;
-                implicit = true;
-                break;
-            case Sites.IMPLICIT_TCP:
-                if (!m.hasImplicitRules()) {
-                    return port;
-                }
-                protocol = Protocol.TCP;
-                implicit = true;
-                break;
-            default:
-                return port;
+        BindHook hook = HookPoint.atSite(site);
+        Admission admitted = hook == null ? null : hook.admit(m, fd, address, port);
+        if (admitted == null) {
+            return port; // no rule can match a bind of this point: untouched, nothing allocated
         }
+        site = admitted.site();
+        Protocol protocol = admitted.protocol(); // null at A: learnt from the socket below, only for candidates
+        boolean implicit = admitted.implicit();
         if (Privileges.refused()) {
             return port; // a SecurityManager that does not grant the agent AllPermission: reported once, stand aside
         }

@@ -1,11 +1,13 @@
 package io.portres.agent.hook;
 
+import io.portres.agent.hook.point.HookPoint;
+import io.portres.agent.hook.point.ClassShape;
+
 import net.bytebuddy.ClassFileVersion;
 import net.bytebuddy.jar.asm.ClassReader;
 import net.bytebuddy.jar.asm.ClassVisitor;
 import net.bytebuddy.jar.asm.ClassWriter;
 import net.bytebuddy.jar.asm.MethodVisitor;
-import net.bytebuddy.jar.asm.Opcodes;
 import net.bytebuddy.utility.OpenedClassReader;
 
 import java.lang.instrument.ClassFileTransformer;
@@ -40,8 +42,7 @@ import java.util.Set;
  */
 public final class BindTransformer implements ClassFileTransformer {
 
-    /** A compile-time constant (OpenedClassReader.ASM_API is not: reading it would load Byte Buddy's reader). */
-    static final int ASM_API = Opcodes.ASM9;
+    static final int ASM_API = ClassShape.ASM_API;
 
     private final Map<String, List<HookPoint>> pointsByOwner = new HashMap<String, List<HookPoint>>();
     private final List<String> instrumented = Collections.synchronizedList(new ArrayList<String>());
@@ -55,10 +56,10 @@ public final class BindTransformer implements ClassFileTransformer {
 
     public BindTransformer(Set<HookPoint> points) {
         for (HookPoint p : points) {
-            List<HookPoint> list = pointsByOwner.get(p.owner);
+            List<HookPoint> list = pointsByOwner.get(p.owner());
             if (list == null) {
                 list = new ArrayList<HookPoint>(2);
-                pointsByOwner.put(p.owner, list);
+                pointsByOwner.put(p.owner(), list);
             }
             list.add(p);
         }
@@ -159,15 +160,15 @@ public final class BindTransformer implements ClassFileTransformer {
     }
 
     byte[] instrument(byte[] classfile, List<HookPoint> points) {
-        ClassReader reader = read(classfile, points.get(0).owner);
+        ClassReader reader = read(classfile, points.get(0).owner());
         ClassShape shape = ClassShape.of(reader);
         final Map<String, HookPoint> applicable = new HashMap<String, HookPoint>();
         for (HookPoint p : points) {
             if (p.appliesTo(shape)) {
-                applicable.put(p.method + p.descriptor, p);
+                applicable.put(p.method() + p.descriptor(), p);
             } else {
-                notApplied.put(p, shape.hasMethod(p.method, p.descriptor) ? "does not apply to this class's shape"
-                        : "no method " + p.method + p.descriptor + " in this class");
+                notApplied.put(p, shape.hasMethod(p.method(), p.descriptor()) ? "does not apply to this class's shape"
+                        : "no method " + p.method() + p.descriptor() + " in this class");
             }
         }
         if (applicable.isEmpty()) {
@@ -186,7 +187,7 @@ public final class BindTransformer implements ClassFileTransformer {
                 if (p == null) {
                     return mv; // the writer itself: ASM copies the method's bytes unchanged
                 }
-                done.add(p.className() + "." + p.method);
+                done.add(p.className() + "." + p.method());
                 edited.add(p);
                 return p.edit(mv, cls);
             }

@@ -1,5 +1,7 @@
 package io.portres.agent.hook;
 
+import io.portres.agent.hook.point.HookPoint;
+
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;

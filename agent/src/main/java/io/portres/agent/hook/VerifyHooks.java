@@ -1,5 +1,8 @@
 package io.portres.agent.hook;
 
+import io.portres.agent.hook.point.Sites;
+import io.portres.agent.hook.point.HookPoint;
+
 import io.portres.agent.jdk.JdkVersion;
 
 import java.io.IOException;
@@ -145,7 +148,7 @@ public final class VerifyHooks {
                 detail = "applied, verified by " + by;
             }
             failed |= !"OK".equals(status);
-            System.out.println("hook\t" + p.letter() + "\t" + p.className() + "." + p.method + "\t" + status + "\t"
+            System.out.println("hook\t" + p.letter() + "\t" + p.className() + "." + p.method() + "\t" + status + "\t"
                     + detail.replace('\t', ' ').replace('\n', ' '));
         }
         System.out.flush();

@@ -1,5 +1,7 @@
 package io.portres.agent.hook;
 
+import io.portres.agent.hook.point.Sites;
+
 import io.portres.agent.jdk.JdkAccess;
 
 import io.portres.agent.Engine;

@@ -1,5 +1,8 @@
 package io.portres.agent.hook;
 
+import io.portres.agent.hook.point.Sites;
+import io.portres.agent.hook.point.HookPoint;
+
 import io.portres.agent.hook.fixture.CallLog;
 import io.portres.agent.hook.fixture.FakeBridge;
 import io.portres.agent.hook.fixture.FakeNet;
@@ -86,7 +89,7 @@ class BindTransformerTest {
             MethodNode a = after.methods.get(i);
             new Analyzer<>(new BasicVerifier()).analyze(after.name, a);
             List<String> calls = calls(a);
-            if (a.desc.equals(HookPoint.NET_BIND.descriptor)) {
+            if (a.desc.equals(HookPoint.NET_BIND.descriptor())) {
                 assertThat(calls).contains("sun/nio/ch/PortresBridge.netBind0")
                         .doesNotContain(FakeNet.class.getName().replace('.', '/') + ".bind0");
                 assertThat(a.instructions.size()).isEqualTo(before.methods.get(i).instructions.size());

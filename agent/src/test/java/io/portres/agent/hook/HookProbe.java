@@ -1,5 +1,7 @@
 package io.portres.agent.hook;
 
+import io.portres.agent.hook.point.HookPoint;
+
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -15,7 +17,7 @@ public final class HookProbe {
     public static Set<String> owners() {
         Set<String> out = new LinkedHashSet<String>();
         for (HookPoint p : HookPoint.values()) {
-            out.add(p.owner);
+            out.add(p.owner());
         }
         return out;
     }
@@ -24,7 +26,7 @@ public final class HookProbe {
     public static byte[] instrument(byte[] classfile, String owner, List<String> instrumented, List<String> notes) {
         List<HookPoint> points = new ArrayList<HookPoint>();
         for (HookPoint p : HookPoint.values()) {
-            if (p.owner.equals(owner)) {
+            if (p.owner().equals(owner)) {
                 points.add(p);
             }
         }
@@ -48,7 +50,7 @@ public final class HookProbe {
 
     private static HookPoint point(String owner, String method, String descriptor) {
         for (HookPoint p : HookPoint.values()) {
-            if (p.owner.equals(owner) && p.method.equals(method) && p.descriptor.equals(descriptor)) {
+            if (p.owner().equals(owner) && p.method().equals(method) && p.descriptor().equals(descriptor)) {
                 return p;
             }
         }

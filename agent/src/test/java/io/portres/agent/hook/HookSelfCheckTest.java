@@ -1,5 +1,7 @@
 package io.portres.agent.hook;
 
+import io.portres.agent.hook.point.HookPoint;
+
 import io.portres.it.apps.MovesNetBindAgent;
 import org.junit.jupiter.api.Test;
 import org.objectweb.asm.ClassReader;
@@ -11,13 +13,13 @@ import org.objectweb.asm.Opcodes;
 import java.util.EnumSet;
 import java.util.Properties;
 
-import static io.portres.agent.hook.HookPoint.LEGACY_TCP_BIND;
-import static io.portres.agent.hook.HookPoint.LEGACY_UDP_BIND;
-import static io.portres.agent.hook.HookPoint.NET_BIND;
-import static io.portres.agent.hook.HookPoint.NET_CONNECT;
-import static io.portres.agent.hook.HookPoint.TCP_CONNECT;
-import static io.portres.agent.hook.HookPoint.UDP_CONNECT;
-import static io.portres.agent.hook.HookPoint.UDP_SEND;
+import static io.portres.agent.hook.point.HookPoint.LEGACY_TCP_BIND;
+import static io.portres.agent.hook.point.HookPoint.LEGACY_UDP_BIND;
+import static io.portres.agent.hook.point.HookPoint.NET_BIND;
+import static io.portres.agent.hook.point.HookPoint.NET_CONNECT;
+import static io.portres.agent.hook.point.HookPoint.TCP_CONNECT;
+import static io.portres.agent.hook.point.HookPoint.UDP_CONNECT;
+import static io.portres.agent.hook.point.HookPoint.UDP_SEND;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -75,14 +77,14 @@ class HookSelfCheckTest {
         r.accept(new ClassVisitor(Opcodes.ASM9, w) {
             @Override
             public MethodVisitor visitMethod(int access, String name, String desc, String sig, String[] exc) {
-                boolean hooked = name.equals("bind") && desc.equals(NET_BIND.descriptor);
+                boolean hooked = name.equals("bind") && desc.equals(NET_BIND.descriptor());
                 return super.visitMethod(access, name, hooked ? desc.replace(";I)V", ";J)V") : desc, sig, exc);
             }
         }, 0);
         BindTransformer t = BindTransformer.forAllHookPointsBut(null);
         assertThat(t.transform(null, NET, null, null, w.toByteArray())).isNull();
         assertThat(t.applied()).isEmpty();
-        assertThat(t.whyNotApplied(NET_BIND)).isEqualTo("no method bind" + NET_BIND.descriptor + " in this class");
+        assertThat(t.whyNotApplied(NET_BIND)).isEqualTo("no method bind" + NET_BIND.descriptor() + " in this class");
     }
 
     @Test

@@ -1,5 +1,7 @@
 package io.portres.agent.hook;
 
+import io.portres.agent.hook.point.HookPoint;
+
 import org.junit.jupiter.api.Test;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.tree.AbstractInsnNode;
@@ -87,7 +89,7 @@ class NetConnectHookPointTest {
     private static byte[] instrumentNet(byte[] net, List<String> instrumented) throws IOException {
         List<HookPoint> points = new ArrayList<HookPoint>();
         for (HookPoint p : HookPoint.values()) {
-            if (p.owner.equals(NET)) {
+            if (p.owner().equals(NET)) {
                 points.add(p);
             }
         }

@@ -1,4 +1,4 @@
-package io.portres.agent.hook;
+package io.portres.agent.hook.point;
 
 /** Site numbers baked into the inlined bytecode; the dispatcher switches on them. */
 public final class Sites {

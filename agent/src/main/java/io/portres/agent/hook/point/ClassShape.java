@@ -1,9 +1,10 @@
-package io.portres.agent.hook;
+package io.portres.agent.hook.point;
 
 import net.bytebuddy.jar.asm.ClassReader;
 import net.bytebuddy.jar.asm.ClassVisitor;
 import net.bytebuddy.jar.asm.FieldVisitor;
 import net.bytebuddy.jar.asm.MethodVisitor;
+import net.bytebuddy.jar.asm.Opcodes;
 
 import java.util.HashMap;
 import java.util.HashSet;
@@ -11,10 +12,14 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The members of a class file (names and descriptors, no code): what a {@link HookPoint} looks at to decide whether
+ * The members of a class file (names and descriptors, no code): what a {@link BindHook} looks at to decide whether
  * it applies. Read with ASM's {@code SKIP_CODE}, which costs a fraction of the edit.
  */
-final class ClassShape extends ClassVisitor {
+public final class ClassShape extends ClassVisitor {
+
+    /** The ASM API level of every visitor of the hook layer: a compile-time constant (reading Byte Buddy's
+     *  {@code OpenedClassReader.ASM_API} would load its reader, which the common case does not need). */
+    public static final int ASM_API = Opcodes.ASM9;
 
     private String name;
     private int majorVersion;
@@ -22,10 +27,10 @@ final class ClassShape extends ClassVisitor {
     private final Map<String, String> fields = new HashMap<String, String>();
 
     private ClassShape() {
-        super(BindTransformer.ASM_API);
+        super(ASM_API);
     }
 
-    static ClassShape of(ClassReader reader) {
+    public static ClassShape of(ClassReader reader) {
         ClassShape shape = new ClassShape();
         reader.accept(shape, ClassReader.SKIP_CODE | ClassReader.SKIP_DEBUG | ClassReader.SKIP_FRAMES);
         return shape;
@@ -39,12 +44,12 @@ final class ClassShape extends ClassVisitor {
     }
 
     /** The class file's major version (52 = JDK 8, 70 = JDK 26). */
-    int majorVersion() {
+    public int majorVersion() {
         return majorVersion;
     }
 
     /** The class's internal name. */
-    String name() {
+    public String name() {
         return name;
     }
 
@@ -61,12 +66,12 @@ final class ClassShape extends ClassVisitor {
         return null;
     }
 
-    boolean hasMethod(String name, String descriptor) {
+    public boolean hasMethod(String name, String descriptor) {
         return methods.contains(name + descriptor);
     }
 
     /** Whether some method's name and descriptor, written {@code name(args)ret}, start with this prefix. */
-    boolean hasMethodStartingWith(String prefix) {
+    public boolean hasMethodStartingWith(String prefix) {
         for (String m : methods) {
             if (m.startsWith(prefix)) {
                 return true;
@@ -76,7 +81,7 @@ final class ClassShape extends ClassVisitor {
     }
 
     /** The descriptor of a field declared by the class, or null. */
-    String fieldDescriptor(String name) {
+    public String fieldDescriptor(String name) {
         return fields.get(name);
     }
 }
