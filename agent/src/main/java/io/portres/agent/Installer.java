@@ -27,6 +27,7 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Start-up, in order: switches, policy, log, backend, bridge, transformer, retransformation of JDK classes that
@@ -166,7 +167,13 @@ public final class Installer {
         // when done one after the other.
         Background background = new Background(inst);
         startInBackground(background);
-        AgentOptions options = AgentOptions.parse(agentArgs, System.getProperties(), System.getenv());
+        AgentOptions options = null;
+        try {
+            options = AgentOptions.parse(agentArgs, System.getProperties(), System.getenv());
+        } finally { // the background thread waits for this before it builds the transformer
+            background.decideChannelBinds(options == null
+                    || Backends.mayChooseWindows(options.backend(), System.getProperty("os.name", "")));
+        }
         List<String> errors = new ArrayList<String>(options.errors());
         Policy policy = null;
         if (options.policy() == null && options.discover() == null) {
@@ -340,6 +347,28 @@ public final class Installer {
             this.inst = inst;
         }
 
+        /** Whether the channel-bind hook points (F) are wanted: set by premain once it has read the switches. */
+        private volatile boolean channelBinds = true;
+        private final CountDownLatch channelBindsDecided = new CountDownLatch(1);
+
+        void decideChannelBinds(boolean wanted) {
+            channelBinds = wanted;
+            channelBindsDecided.countDown();
+        }
+
+        /** Premain decides within a millisecond of starting this thread; if it does not, F is kept (the safe side). */
+        private boolean channelBinds() {
+            try {
+                if (!channelBindsDecided.await(HOOK_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                    return true;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return true;
+            }
+            return channelBinds;
+        }
+
         Instrumentation inst() {
             return inst;
         }
@@ -352,7 +381,7 @@ public final class Installer {
                 remember(bridge);
                 synchronized (this) {
                     if (!abandoned) {
-                        transformer = BindTransformer.forAllHookPoints();
+                        transformer = BindTransformer.forHookPoints(channelBinds());
                         inst.addTransformer(transformer, true);
                         jmxInUse = JmxInUse.watch(inst); // before hooked: premain waits for it, main has not run
                     }
@@ -457,21 +486,24 @@ public final class Installer {
     }
 
     /**
-     * The bridge's {@code READY} and {@code candidatePorts}, looked up once, while the agent may: a SecurityManager
-     * installed later that denies the agent {@code accessClassInPackage.sun.nio.ch} must not keep it from releasing
-     * the binds waiting on {@code READY}, nor from making every bind a non-candidate.
+     * The bridge's {@code READY} and {@code CANDIDATE_PORTS}, looked up once on the start-up thread, while the agent
+     * may: a SecurityManager installed later that denies the agent {@code accessClassInPackage.sun.nio.ch} must not
+     * keep it from releasing the binds waiting on {@code READY}, nor from making every bind a non-candidate; and
+     * premain's thread then publishes without reflection.
      */
     private static volatile CountDownLatch bridgeReady;
-    private static volatile java.lang.reflect.Field bridgeCandidatePorts;
+    private static volatile AtomicReference<long[]> bridgeCandidatePorts;
 
+    @SuppressWarnings("unchecked")
     static void remember(Class<?> bridge) throws Exception {
         bridgeReady = (CountDownLatch) bridge.getField("READY").get(null);
-        bridgeCandidatePorts = bridge.getField("candidatePorts");
+        bridgeCandidatePorts = (AtomicReference<long[]>) bridge.getField("CANDIDATE_PORTS").get(null);
     }
 
+    @SuppressWarnings("unchecked")
     private static void setCandidatePorts(Class<?> bridge, long[] bits) throws Exception {
-        java.lang.reflect.Field f = bridgeCandidatePorts;
-        (f != null ? f : bridge.getField("candidatePorts")).set(null, bits);
+        AtomicReference<long[]> holder = bridgeCandidatePorts;
+        (holder != null ? holder : (AtomicReference<long[]>) bridge.getField("CANDIDATE_PORTS").get(null)).set(bits);
     }
 
     private static void startInBackground(Runnable init) {
@@ -498,7 +530,7 @@ public final class Installer {
 
     /**
      * What the bridge decides alone, before the agent is ready and on every bind after (see
-     * {@code BindBridge.candidatePorts}): the ports some rule admits, whether a rule takes implicit binds, and
+     * {@code PortresBridge.CANDIDATE_PORTS}): the ports some rule admits, whether a rule takes implicit binds, and
      * whether JDK 8/11 DatagramChannels must bind explicitly before send/connect.
      */
     static void publishPolicy(Class<?> bridge, Policy policy) {

@@ -50,7 +50,7 @@ class IsolationIT {
         if (jdk.feature >= 9) {
             assertThat(out).as(r.toString()).contains("setAccessible sun.nio.ch.Net=denied\n",
                     "setAccessible FileDescriptor.fd=denied\n", "setAccessible ServerSocket.impl=denied\n",
-                    "bridge.dispatcher write=denied\n", "bridge.candidatePorts write=denied\n",
+                    "bridge.dispatcher write=denied\n", "bridge.CANDIDATE_PORTS read=denied\n",
                     "bridge.readyTimeoutMillis write=denied\n");
         }
         assertThat(r.stderr).as(r.toString()).doesNotContain("WARN").doesNotContain("ERROR");

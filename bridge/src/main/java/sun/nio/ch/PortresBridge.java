@@ -19,6 +19,7 @@ import java.security.PrivilegedActionException;
 import java.security.PrivilegedExceptionAction;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -92,9 +93,11 @@ public final class PortresBridge {
      * bit {@link #IMPLICIT_BIT} when a rule opts into implicit binds, and bit {@link #UDP_AUTO_BIND_BIT} when JDK 8
      * and 11 DatagramChannels must bind explicitly before send/connect (a UDP rule could match them). A bind whose
      * port no rule admits returns at once, even before the agent is ready. Null until the agent publishes it (just
-     * after premain): until then every bind is a candidate, and waits for {@link #READY}.
+     * after premain): until then every bind is a candidate, and waits for {@link #READY}. A holder rather than a
+     * field the agent writes: the agent looks it up once, on its start-up thread, and then publishes with a plain
+     * {@code set}; writing a field reflectively on premain's thread costs JDK 22+ milliseconds of method handles.
      */
-    public static volatile long[] candidatePorts;
+    public static final AtomicReference<long[]> CANDIDATE_PORTS = new AtomicReference<long[]>();
     public static final int IMPLICIT_BIT = 65536;
     public static final int UDP_AUTO_BIND_BIT = 65537;
 
@@ -142,7 +145,7 @@ public final class PortresBridge {
 
     /** Whether some rule may admit this bind (the policy's bits); every bind is, until they are published. */
     private static boolean candidate(int bit) {
-        long[] candidates = candidatePorts;
+        long[] candidates = CANDIDATE_PORTS.get();
         return candidates == null || (bit >= 0 && bit <= IMPLICIT_BIT && has(candidates, bit))
                 || (probe != null && probe == Thread.currentThread());
     }
@@ -607,10 +610,10 @@ public final class PortresBridge {
         if (localAddress != null) {
             return;
         }
-        long[] candidates = candidatePorts;
+        long[] candidates = CANDIDATE_PORTS.get();
         if (candidates == null) {
             awaitReady(); // not published yet: the agent is still starting
-            candidates = candidatePorts;
+            candidates = CANDIDATE_PORTS.get();
         }
         if ((candidates == null || !has(candidates, UDP_AUTO_BIND_BIT)) && probe != Thread.currentThread()) {
             return;

@@ -54,6 +54,15 @@ public final class Backends {
         return sb.toString();
     }
 
+    /**
+     * Whether the Windows backend can be chosen in this JVM, now or after a reload (which may turn {@code mode:
+     * audit} into enforcement): it is requested by name, or {@code auto} (the default) runs on Windows.
+     */
+    public static boolean mayChooseWindows(String requested, String osName) {
+        String name = requested == null || requested.isEmpty() ? "auto" : requested.toLowerCase(Locale.ROOT);
+        return "windows".equals(name) || "auto".equals(name) && osName.toLowerCase(Locale.ROOT).startsWith("windows");
+    }
+
     public static Choice choose(Policy policy, String requested, String osName) {
         if (policy.mode() == Mode.AUDIT) {
             return new Choice(new AuditBackend(), null);

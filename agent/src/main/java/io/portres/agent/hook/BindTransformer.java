@@ -1,6 +1,7 @@
 package io.portres.agent.hook;
 
 import io.portres.agent.hook.point.HookPoint;
+import io.portres.agent.hook.point.Sites;
 import io.portres.agent.hook.point.ClassShape;
 
 import net.bytebuddy.ClassFileVersion;
@@ -65,8 +66,32 @@ public final class BindTransformer implements ClassFileTransformer {
         }
     }
 
-    public static BindTransformer forAllHookPoints() {
-        return forAllHookPointsBut(System.getProperty(SKIP_PROPERTY));
+    /**
+     * Every hook point, but the channel-bind entries (F) only where the Windows backend can run
+     * ({@code channelBinds}): they serve only its fresh socket for a full block under {@code onError: continue},
+     * and elsewhere would only make the application's first channel rewrite three more JDK classes on its own
+     * thread (BENCHMARKS.md).
+     */
+    public static BindTransformer forHookPoints(boolean channelBinds) {
+        BindTransformer t = forAllHookPointsBut(System.getProperty(SKIP_PROPERTY));
+        if (!channelBinds) {
+            for (HookPoint p : HookPoint.values()) {
+                if (p.site() == Sites.CHANNEL_BIND) {
+                    t.drop(p);
+                }
+            }
+        }
+        return t;
+    }
+
+    private void drop(HookPoint p) {
+        List<HookPoint> list = pointsByOwner.get(p.owner());
+        if (list != null) {
+            list.remove(p);
+            if (list.isEmpty()) {
+                pointsByOwner.remove(p.owner());
+            }
+        }
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.portres.agent.hook;
 
+import io.portres.agent.backend.Backends;
+
 import io.portres.agent.hook.point.Sites;
 import io.portres.agent.hook.point.HookPoint;
 
@@ -166,11 +168,28 @@ class BindTransformerTest {
 
     @Test
     void classesOtherThanTheHookedOnesAreNotEvenRead() {
-        BindTransformer t = BindTransformer.forAllHookPoints();
+        BindTransformer t = BindTransformer.forHookPoints(true);
         byte[] garbage = {1, 2, 3};
         assertThat(t.transform(null, "java/lang/String", null, null, garbage)).isNull();
         assertThat(t.transform(ClassLoader.getSystemClassLoader(), "sun/nio/ch/Net", null, null, garbage)).isNull();
         assertThat(t.failures()).isEmpty();
+    }
+
+    @Test
+    void theChannelBindEntriesAreLeftOutWhereTheWindowsBackendCannotRun() {
+        assertThat(BindTransformer.forHookPoints(true).targetClassNames()).contains(
+                "sun.nio.ch.ServerSocketChannelImpl", "sun.nio.ch.SocketChannelImpl", "sun.nio.ch.DatagramChannelImpl",
+                "sun.nio.ch.Net", "sun.net.NetHooks");
+        assertThat(BindTransformer.forHookPoints(false).targetClassNames())
+                .doesNotContain("sun.nio.ch.ServerSocketChannelImpl", "sun.nio.ch.SocketChannelImpl")
+                .as("E still hooks DatagramChannelImpl's send and connect").contains("sun.nio.ch.DatagramChannelImpl",
+                        "sun.nio.ch.Net", "sun.net.NetHooks", "java.net.AbstractPlainSocketImpl");
+        assertThat(Backends.mayChooseWindows(null, "Linux")).isFalse();
+        assertThat(Backends.mayChooseWindows("auto", "Linux")).isFalse();
+        assertThat(Backends.mayChooseWindows("linux", "Windows Server 2022")).isFalse();
+        assertThat(Backends.mayChooseWindows("windows", "Linux")).as("the simulator's tests").isTrue();
+        assertThat(Backends.mayChooseWindows(null, "Windows 11")).isTrue();
+        assertThat(Backends.mayChooseWindows("AUTO", "Windows 10")).isTrue();
     }
 
     @Test
