@@ -84,7 +84,7 @@ public final class PolicyMatcher {
 
     /** The first {@code implicit: true} rule that matches an unbound TCP socket about to connect, or null. */
     public Rule matchImplicit(Frames frames) {
-        if (implicitRules.length == 0 || JdkPlumbing.pipeOnStack()) {
+        if (implicitRules.length == 0 || JdkPlumbing.pipeConnect()) {
             return null; // the pipe's client end connects unbound too
         }
         return first(implicitRules, null, frames);

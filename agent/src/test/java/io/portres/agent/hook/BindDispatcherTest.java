@@ -366,7 +366,7 @@ class BindDispatcherTest {
             assertThat(engines.get(i).inFlight()).isZero();
             int start = starts.get(i);
             for (Map<String, Object> e : events("-" + i)) {
-                assertThat(e).as("engine " + i).containsEntry("outcome", "associated");
+                assertThat(e).as("engine " + i + ": " + e).containsEntry("outcome", "associated");
                 assertThat((Long) e.get("boundPort")).as("engine " + i + ": " + e).isBetween((long) start,
                         start + 9L);
                 recorded++;
