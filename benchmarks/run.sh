@@ -66,7 +66,13 @@ jmh() { # <name> <java args...>: one JMH run, JSON and text output
     || { tail -30 "$out/jmh-$name.txt" >&2; exit 1; }
 }
 
-cp="$bench:$agent"
+# The agent's core is isolated inside its jar (META-INF/portres/core/, a multi-release root that only the agent's
+# own loader reads): the in-process benchmarks put it on the class path as a jar of its own.
+core="$out/jars/agent-core.jar"
+rm -rf "$out/core" && mkdir -p "$out/core"
+(cd "$out/core" && unzip -q "$agent" 'META-INF/portres/core/*' && printf 'Multi-Release: true\n' > manifest.txt)
+jar --create --file "$core" --manifest "$out/core/manifest.txt" -C "$out/core/META-INF/portres/core" .
+cp="$bench:$core"
 jmh dispatcher-17 -cp "$cp" org.openjdk.jmh.Main 'io\.portres\.agent\.hook\.(DispatcherBench|CallPathBench)\.'
 j25="$(ls -d /usr/lib/jvm/temurin-25*/bin/java 2>/dev/null | head -1 || true)"
 if [[ -n "$j25" ]]; then

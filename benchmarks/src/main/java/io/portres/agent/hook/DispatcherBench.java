@@ -26,13 +26,13 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.io.IOException;
-import java.nio.file.Paths;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The dispatcher's per-bind cost, in process, without sockets: {@code BindDispatcher.before}/{@code after} for a
  * legacy TCP bind (site B), reached through {@link Policies#DEPTH} frames below {@code io.portres.bench.app.Server}.
- * Audit backend, log level warn; events off, or on (written to /dev/null by the agent's writer thread).
+ * Audit backend, log level warn; events off, or on (written by the agent's writer thread to a temporary file that
+ * rotates at 16 MiB: the agent refuses a device such as /dev/null as its events file).
  * Subtract {@link CallPathBench#noop} for the cost the agent adds.
  *
  * <p>{@code java -cp benchmarks/target/benchmarks.jar:agent/target/portres-agent.jar org.openjdk.jmh.Main
@@ -59,7 +59,11 @@ public class DispatcherBench {
         if (!p.warnings().isEmpty()) {
             throw new IllegalStateException("benchmark policy has warnings: " + p.warnings());
         }
-        EventLog eventLog = "on".equals(events) ? new EventLog(LineSink.file(Paths.get("/dev/null"), false)) : null;
+        if ("on".equals(events)) {
+            eventsDir = java.nio.file.Files.createTempDirectory("portres-bench");
+        }
+        EventLog eventLog = eventsDir == null ? null
+                : new EventLog(LineSink.file(eventsDir.resolve("events.jsonl"), false, 16L << 20, 1));
         Engine engine = new Engine(p, new AuditBackend(), new AgentLog(LogLevel.WARN, LineSink.stderr()), eventLog);
         DispatcherAccess.install(engine);
         check(engine, Policies.UNMATCHED_PORT, null);
@@ -77,10 +81,21 @@ public class DispatcherBench {
         }
     }
 
+    private java.nio.file.Path eventsDir;
+
     @TearDown
     public void tearDown() throws Exception {
         AsyncWriter.flush(10000);
         DispatcherAccess.install(null);
+        if (eventsDir != null) {
+            try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(eventsDir)) {
+                for (java.nio.file.Path p : (Iterable<java.nio.file.Path>) files::iterator) {
+                    java.nio.file.Files.deleteIfExists(p);
+                }
+            }
+            java.nio.file.Files.deleteIfExists(eventsDir);
+            eventsDir = null;
+        }
     }
 
     /** Port 40000: no rule admits it. Must return after the port table read: no stack walk, no allocation. */
