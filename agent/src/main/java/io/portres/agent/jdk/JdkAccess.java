@@ -93,7 +93,7 @@ public final class JdkAccess {
 
     /** TCP or UDP from the socket itself; null for anything else (SCTP, closed, unknown). */
     public static Protocol protocolOf(FileDescriptor fd) {
-        if (Handles.GET_INT_OPTION == null) {
+        if (fd == null || Handles.GET_INT_OPTION == null) { // the JDK's natives crash the JVM on a null fd
             return null;
         }
         int v;
@@ -110,7 +110,7 @@ public final class JdkAccess {
 
     /** The port the socket is bound to, or -1. */
     public static int localPort(FileDescriptor fd) {
-        if (Handles.LOCAL_ADDRESS == null) {
+        if (fd == null || Handles.LOCAL_ADDRESS == null) { // the JDK's natives crash the JVM on a null fd
             return -1;
         }
         try {
@@ -145,7 +145,7 @@ public final class JdkAccess {
 
     /** Linux: the socket's address family (SO_DOMAIN): 2 for AF_INET, 10 for AF_INET6; -1 if unknown. */
     public static int linuxSocketDomain(FileDescriptor fd) {
-        if (!LINUX || Handles.GET_INT_OPTION == null) {
+        if (fd == null || !LINUX || Handles.GET_INT_OPTION == null) {
             return -1;
         }
         try {
@@ -157,7 +157,7 @@ public final class JdkAccess {
 
     /** Linux: an int option of level SOL_SOCKET (SO_REUSEADDR 2, SO_REUSEPORT 15, ...); -1 if it cannot be read. */
     public static int linuxSocketOption(FileDescriptor fd, int option) {
-        if (!LINUX || Handles.GET_INT_OPTION == null) {
+        if (fd == null || !LINUX || Handles.GET_INT_OPTION == null) {
             return -1;
         }
         try {
@@ -169,7 +169,7 @@ public final class JdkAccess {
 
     /** Linux: sets an int option of level SOL_SOCKET; false when it could not be set. */
     public static boolean linuxSetSocketOption(FileDescriptor fd, int option, int value) {
-        if (!LINUX || Handles.SET_INT_OPTION == null) {
+        if (fd == null || !LINUX || Handles.SET_INT_OPTION == null) {
             return false;
         }
         try {
