@@ -43,7 +43,6 @@ import java.util.Set;
  */
 public final class BindTransformer implements ClassFileTransformer {
 
-    static final int ASM_API = ClassShape.ASM_API;
 
     private final Map<String, List<HookPoint>> pointsByOwner = new HashMap<String, List<HookPoint>>();
     private final List<String> instrumented = Collections.synchronizedList(new ArrayList<String>());
@@ -73,25 +72,7 @@ public final class BindTransformer implements ClassFileTransformer {
      * thread (BENCHMARKS.md).
      */
     public static BindTransformer forHookPoints(boolean channelBinds) {
-        BindTransformer t = forAllHookPointsBut(System.getProperty(SKIP_PROPERTY));
-        if (!channelBinds) {
-            for (HookPoint p : HookPoint.values()) {
-                if (p.site() == Sites.CHANNEL_BIND) {
-                    t.drop(p);
-                }
-            }
-        }
-        return t;
-    }
-
-    private void drop(HookPoint p) {
-        List<HookPoint> list = pointsByOwner.get(p.owner());
-        if (list != null) {
-            list.remove(p);
-            if (list.isEmpty()) {
-                pointsByOwner.remove(p.owner());
-            }
-        }
+        return forHookPointsBut(System.getProperty(SKIP_PROPERTY), channelBinds);
     }
 
     /**
@@ -101,12 +82,18 @@ public final class BindTransformer implements ClassFileTransformer {
     public static final String SKIP_PROPERTY = "portres.test.skipHook";
 
     static BindTransformer forAllHookPointsBut(String skip) {
+        return forHookPointsBut(skip, true);
+    }
+
+    private static BindTransformer forHookPointsBut(String skip, boolean channelBinds) {
         EnumSet<HookPoint> points = EnumSet.allOf(HookPoint.class);
         EnumSet<HookPoint> left = EnumSet.noneOf(HookPoint.class);
         for (HookPoint p : HookPoint.values()) {
             if (p.name().equals(skip)) {
                 points.remove(p);
                 left.add(p);
+            } else if (!channelBinds && p.site() == Sites.CHANNEL_BIND) {
+                points.remove(p); // not in use here: never reported as a gap
             }
         }
         BindTransformer t = new BindTransformer(points);
@@ -203,7 +190,7 @@ public final class BindTransformer implements ClassFileTransformer {
         final List<String> done = new ArrayList<String>(applicable.size());
         final List<HookPoint> edited = new ArrayList<HookPoint>(applicable.size());
         ClassWriter writer = new ClassWriter(reader, ClassWriter.COMPUTE_MAXS);
-        reader.accept(new ClassVisitor(ASM_API, writer) {
+        reader.accept(new ClassVisitor(ClassShape.ASM_API, writer) {
             @Override
             public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
                                              String[] exceptions) {

@@ -12,7 +12,7 @@ import java.net.InetSocketAddress;
  * Method handles on {@code sun.nio.ch} internals that the dispatcher and the backends need: the OS handle of a
  * FileDescriptor, the socket's protocol, its bound port, and the native bind itself. Built once, off the
  * application's critical path ({@link #warmUp()}) or at the first candidate bind, whichever comes first; never
- * before {@link BridgeInstaller} opened {@code sun.nio.ch} to the agent.
+ * before {@code hook.BridgeInstaller} opened {@code sun.nio.ch} to the agent ({@link JavaBase#openToAgent}).
  */
 public final class JdkAccess {
 
@@ -46,7 +46,7 @@ public final class JdkAccess {
             try {
                 Class<?> net = Class.forName("sun.nio.ch.Net", false, null);
                 Class<?> ioUtil = Class.forName("sun.nio.ch.IOUtil", false, null);
-                MethodHandles.Lookup lookup = privateLookup(net);
+                MethodHandles.Lookup lookup = JavaBase.privateLookup(net);
                 fdVal = lookup.findStatic(ioUtil, "fdVal", MethodType.methodType(int.class, FileDescriptor.class));
                 localAddress = lookup.findStatic(net, "localAddress",
                         MethodType.methodType(InetSocketAddress.class, FileDescriptor.class));
@@ -67,10 +67,6 @@ public final class JdkAccess {
             BIND0 = bind0;
             IS_IPV6_AVAILABLE = ipv6;
             FAILURE = failure;
-        }
-
-        private static MethodHandles.Lookup privateLookup(Class<?> target) throws Exception {
-            return JavaBase.privateLookup(target);
         }
     }
 
@@ -234,7 +230,7 @@ public final class JdkAccess {
             for (String owner : new String[] {"sun.nio.ch.UnixDispatcher", "sun.nio.ch.FileDispatcherImpl"}) {
                 try {
                     Class<?> c = Class.forName(owner, true, null);
-                    return Handles.privateLookup(c).findStatic(c, "preClose0",
+                    return JavaBase.privateLookup(c).findStatic(c, "preClose0",
                             MethodType.methodType(void.class, FileDescriptor.class));
                 } catch (Throwable notHere) {
                     // next candidate
