@@ -232,6 +232,11 @@ public final class Installer {
         Backends.Choice choice = Backends.choose(policy, options.backend(), System.getProperty("os.name", ""));
         CopyOnWriteArrayList<ReservationBackend> backends = new CopyOnWriteArrayList<ReservationBackend>();
         backends.add(choice.backend);
+        if (!background.isHooked()) {
+            // Nothing left for this thread but to wait: it loads the bytecode library meanwhile, which the agent's
+            // thread needs next to rewrite Net, and which the application's first bind waits for (BENCHMARKS.md).
+            BindTransformer.warmUp();
+        }
         boolean hooked = background.awaitHooked();
         if (!hooked || background.failure != null) {
             background.deactivate();
@@ -378,7 +383,7 @@ public final class Installer {
         public void run() {
             try {
                 bridge = BridgeInstaller.install(inst);
-                remember(bridge);
+                remember();
                 synchronized (this) {
                     if (!abandoned) {
                         transformer = BindTransformer.forHookPoints(channelBinds());
@@ -397,7 +402,7 @@ public final class Installer {
             if (failure != null) {
                 return;
             }
-            prepare(bridge);
+            prepare();
             try {
                 handedOver.await();
             } catch (InterruptedException e) {
@@ -422,13 +427,20 @@ public final class Installer {
          * trivial application's start-to-exit was 11 ms longer (paired, 21 rounds; BENCHMARKS.md), although its
          * first bind, which comes at once, then waits for part of it.
          */
-        private static void prepare(Class<?> bridge) {
+        private static void prepare() {
             try {
-                bridge.getMethod("prepare").invoke(null);
+                // Linked, not reflective: the bridge is in java.base's sun.nio.ch, which is open to the agent's module
+                // (for the VM, that is also an export). getMethod would load the types of every public method of the
+                // bridge, and JDK 18+'s Method.invoke spins method handles: 3-4 ms of this thread on JDK 25.
+                sun.nio.ch.PortresBridge.prepare();
                 Class.forName("sun.net.NetHooks", false, null);
             } catch (Throwable ignored) {
                 // only a head start: the bridge builds its handle, and the JDK loads these, at the first bind
             }
+        }
+
+        boolean isHooked() {
+            return hooked.getCount() == 0;
         }
 
         /** Waits until the JDK side is connected (or failed); false if it took unreasonably long. */
@@ -494,10 +506,10 @@ public final class Installer {
     private static volatile CountDownLatch bridgeReady;
     private static volatile AtomicReference<long[]> bridgeCandidatePorts;
 
-    @SuppressWarnings("unchecked")
-    static void remember(Class<?> bridge) throws Exception {
-        bridgeReady = (CountDownLatch) bridge.getField("READY").get(null);
-        bridgeCandidatePorts = (AtomicReference<long[]>) bridge.getField("CANDIDATE_PORTS").get(null);
+    static void remember() {
+        // Linked, not Field.get: a JVM's first reflective field read spins method handles (JDK 18+).
+        bridgeReady = sun.nio.ch.PortresBridge.READY;
+        bridgeCandidatePorts = sun.nio.ch.PortresBridge.CANDIDATE_PORTS;
     }
 
     @SuppressWarnings("unchecked")

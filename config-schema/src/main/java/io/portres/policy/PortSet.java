@@ -31,7 +31,7 @@ public final class PortSet {
       }
       packed[i] = ((long) lo << 32) | hi;
     }
-    Arrays.sort(packed);
+    sort(packed);
     int[] out = new int[packed.length * 2];
     int n = 0;
     for (long p : packed) {
@@ -45,6 +45,27 @@ public final class PortSet {
       }
     }
     return new PortSet(n == out.length ? out : Arrays.copyOf(out, n));
+  }
+
+  /**
+   * Insertion sort for the few ranges a rule lists, {@code Arrays.sort} for more. The agent reads its policy on the
+   * JVM's start-up thread, and on JDK 22+ the first {@code Arrays.sort} of a primitive array loads
+   * {@code DualPivotQuicksort} and spins a lambda for it: about 3 ms of start-up for sorting one or two numbers.
+   */
+  static void sort(long[] a) {
+    if (a.length > 16) {
+      Arrays.sort(a);
+      return;
+    }
+    for (int i = 1; i < a.length; i++) {
+      long v = a[i];
+      int j = i - 1;
+      while (j >= 0 && a[j] > v) {
+        a[j + 1] = a[j];
+        j--;
+      }
+      a[j + 1] = v;
+    }
   }
 
   /** Whether the set contains {@code port}; no allocation. */

@@ -62,4 +62,23 @@ class PortSetTest {
     assertThatThrownBy(() -> PortSet.ofRanges(-1, 5)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> PortSet.ofRanges(1, 65536)).isInstanceOf(IllegalArgumentException.class);
   }
+
+  /** The small-array sort (start-up: no DualPivotQuicksort for one rule's ports) orders as Arrays.sort does. */
+  @Test
+  void sortOrdersEveryLengthAsArraysSortDoes() {
+    java.util.Random random = new java.util.Random(42);
+    for (int length = 0; length <= 40; length++) {
+      for (int round = 0; round < 50; round++) {
+        long[] a = new long[length];
+        for (int i = 0; i < length; i++) {
+          int lo = random.nextInt(round % 2 == 0 ? 8 : 65536); // few distinct values: duplicates too
+          a[i] = ((long) lo << 32) | (lo + random.nextInt(3));
+        }
+        long[] expected = a.clone();
+        java.util.Arrays.sort(expected);
+        PortSet.sort(a);
+        assertThat(a).containsExactly(expected);
+      }
+    }
+  }
 }

@@ -214,6 +214,63 @@ public final class BindTransformer implements ClassFileTransformer {
     }
 
     /**
+     * Loads and links the bytecode library's classes by one round trip through them: a small class file written with
+     * a loop (a stack map frame), an exception handler, a class constant and line numbers, then read back and
+     * rewritten as {@link #instrument} rewrites (the writer built on the reader, one method through a visitor). Called
+     * by premain's thread while it would only wait for the agent's thread: the rewrite of {@code sun.nio.ch.Net},
+     * which the application's first bind waits for, then finds them ready. Never throws.
+     */
+    public static void warmUp() {
+        try {
+            ClassWriter w = new ClassWriter(ClassWriter.COMPUTE_MAXS);
+            w.visit(net.bytebuddy.jar.asm.Opcodes.V1_8, net.bytebuddy.jar.asm.Opcodes.ACC_FINAL,
+                    "io/portres/agent/hook/WarmUp", null, "java/lang/Object", null);
+            MethodVisitor m = w.visitMethod(net.bytebuddy.jar.asm.Opcodes.ACC_STATIC, "m", "(I)I", null, null);
+            m.visitCode();
+            net.bytebuddy.jar.asm.Label start = new net.bytebuddy.jar.asm.Label();
+            net.bytebuddy.jar.asm.Label end = new net.bytebuddy.jar.asm.Label();
+            net.bytebuddy.jar.asm.Label handler = new net.bytebuddy.jar.asm.Label();
+            net.bytebuddy.jar.asm.Label loop = new net.bytebuddy.jar.asm.Label();
+            m.visitTryCatchBlock(start, end, handler, "java/lang/RuntimeException");
+            m.visitLabel(start);
+            m.visitLineNumber(1, start);
+            m.visitLdcInsn(net.bytebuddy.jar.asm.Type.getType("Ljava/lang/Object;"));
+            m.visitMethodInsn(net.bytebuddy.jar.asm.Opcodes.INVOKEVIRTUAL, "java/lang/Object", "hashCode", "()I",
+                    false);
+            m.visitInsn(net.bytebuddy.jar.asm.Opcodes.POP);
+            m.visitLabel(loop);
+            m.visitFrame(net.bytebuddy.jar.asm.Opcodes.F_SAME, 0, null, 0, null);
+            m.visitIincInsn(0, -1);
+            m.visitVarInsn(net.bytebuddy.jar.asm.Opcodes.ILOAD, 0);
+            m.visitJumpInsn(net.bytebuddy.jar.asm.Opcodes.IFGT, loop);
+            m.visitLabel(end);
+            m.visitVarInsn(net.bytebuddy.jar.asm.Opcodes.ILOAD, 0);
+            m.visitInsn(net.bytebuddy.jar.asm.Opcodes.IRETURN);
+            m.visitLabel(handler);
+            m.visitFrame(net.bytebuddy.jar.asm.Opcodes.F_SAME1, 0, null, 1,
+                    new Object[] {"java/lang/RuntimeException"});
+            m.visitInsn(net.bytebuddy.jar.asm.Opcodes.ATHROW);
+            m.visitMaxs(0, 0);
+            m.visitEnd();
+            w.visitEnd();
+            ClassReader reader = new ClassReader(w.toByteArray());
+            ClassWriter rewritten = new ClassWriter(reader, ClassWriter.COMPUTE_MAXS);
+            reader.accept(new ClassVisitor(ClassShape.ASM_API, rewritten) {
+                @Override
+                public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
+                                                 String[] exceptions) {
+                    return new MethodVisitor(ClassShape.ASM_API,
+                            super.visitMethod(access, name, descriptor, signature, exceptions)) {
+                    };
+                }
+            }, 0);
+            rewritten.toByteArray();
+        } catch (Throwable ignored) {
+            // only a head start
+        }
+    }
+
+    /**
      * ASM's reader for a class file it knows (the JDK's own classes, every JDK this Byte Buddy knows); else Byte
      * Buddy's, deliberately experimental, on a copy (the experimental read lowers the version in the array while it
      * parses), with a note. {@link ClassFileVersion} is consulted only then: loading it and its version locator costs

@@ -80,11 +80,20 @@ public final class BridgeInstaller {
     }
 
     /**
-     * A class file of the agent, read from the agent's jar (or classes folder) directly. Not through
-     * {@code ClassLoader.getResourceAsStream}: on JDK 9+ that first asks the boot and platform loaders, which look
-     * for a resource outside their packages in every module of the runtime image and cost about 4 ms of start-up.
+     * A class file of the agent. From the agent's own loader when it is one (it reads {@code META-INF/portres/} from
+     * the jar it holds open); else (the agent's classes on a class path, in tests) from the agent's jar or classes
+     * folder directly, not through the application loader's {@code getResourceAsStream}: on JDK 9+ that first asks
+     * the boot and platform loaders, which look for a resource outside their packages in every module of the runtime
+     * image and cost about 4 ms of start-up.
      */
     private static byte[] readResource(String name) throws IOException {
+        ClassLoader own = BridgeInstaller.class.getClassLoader();
+        if (own != null && own != ClassLoader.getSystemClassLoader()) {
+            InputStream in = own.getResourceAsStream(name);
+            if (in != null) {
+                return Streams.readAll(in);
+            }
+        }
         try {
             java.security.CodeSource source = BridgeInstaller.class.getProtectionDomain().getCodeSource();
             java.io.File where = source == null ? null : new java.io.File(source.getLocation().toURI());
