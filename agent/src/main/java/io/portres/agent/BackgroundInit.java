@@ -110,6 +110,7 @@ final class BackgroundInit implements Runnable {
             // The dispatcher is connected with no engine yet: the self-test's probe reaches it, while every other
             // bind a rule could match waits for READY, counted down below, after the verdict.
             BindDispatcher.connect(bridge);
+            Installer.ShutdownHook.dispatcherConnected = true;
             verdict = SelfTest.run(background.transformer, bridge, JdkVersion.FEATURE, System.getProperties(),
                     udpAutoBind(policy));
             if (verdict.ok()) {

@@ -570,6 +570,10 @@ public final class Installer {
     /** {@code discover=<file>} is on (read here rather than from Discovery: premain need not load that class). */
     private static volatile boolean discovering;
 
+    static boolean discovering() {
+        return discovering;
+    }
+
     private static boolean hasClassRules(Policy policy) {
         for (Rule r : policy.rules()) {
             if (r.classes() != null) {
@@ -652,6 +656,8 @@ public final class Installer {
         private static boolean registered;
         static volatile List<ReservationBackend> backends = new CopyOnWriteArrayList<ReservationBackend>();
         static volatile CountDownLatch started = new CountDownLatch(0);
+        /** Set once the agent's thread has connected the dispatcher: before, no bind reached an engine. */
+        static volatile boolean dispatcherConnected;
 
         static void need() {
             synchronized (LOCK) {
