@@ -8,7 +8,10 @@ import net.bytebuddy.ClassFileVersion;
 import net.bytebuddy.jar.asm.ClassReader;
 import net.bytebuddy.jar.asm.ClassVisitor;
 import net.bytebuddy.jar.asm.ClassWriter;
+import net.bytebuddy.jar.asm.Label;
 import net.bytebuddy.jar.asm.MethodVisitor;
+import net.bytebuddy.jar.asm.Opcodes;
+import net.bytebuddy.jar.asm.Type;
 import net.bytebuddy.utility.OpenedClassReader;
 
 import java.lang.instrument.ClassFileTransformer;
@@ -222,52 +225,55 @@ public final class BindTransformer implements ClassFileTransformer {
      */
     public static void warmUp() {
         try {
-            ClassWriter w = new ClassWriter(ClassWriter.COMPUTE_MAXS);
-            w.visit(net.bytebuddy.jar.asm.Opcodes.V1_8, net.bytebuddy.jar.asm.Opcodes.ACC_FINAL,
-                    "io/portres/agent/hook/WarmUp", null, "java/lang/Object", null);
-            MethodVisitor m = w.visitMethod(net.bytebuddy.jar.asm.Opcodes.ACC_STATIC, "m", "(I)I", null, null);
-            m.visitCode();
-            net.bytebuddy.jar.asm.Label start = new net.bytebuddy.jar.asm.Label();
-            net.bytebuddy.jar.asm.Label end = new net.bytebuddy.jar.asm.Label();
-            net.bytebuddy.jar.asm.Label handler = new net.bytebuddy.jar.asm.Label();
-            net.bytebuddy.jar.asm.Label loop = new net.bytebuddy.jar.asm.Label();
-            m.visitTryCatchBlock(start, end, handler, "java/lang/RuntimeException");
-            m.visitLabel(start);
-            m.visitLineNumber(1, start);
-            m.visitLdcInsn(net.bytebuddy.jar.asm.Type.getType("Ljava/lang/Object;"));
-            m.visitMethodInsn(net.bytebuddy.jar.asm.Opcodes.INVOKEVIRTUAL, "java/lang/Object", "hashCode", "()I",
-                    false);
-            m.visitInsn(net.bytebuddy.jar.asm.Opcodes.POP);
-            m.visitLabel(loop);
-            m.visitFrame(net.bytebuddy.jar.asm.Opcodes.F_SAME, 0, null, 0, null);
-            m.visitIincInsn(0, -1);
-            m.visitVarInsn(net.bytebuddy.jar.asm.Opcodes.ILOAD, 0);
-            m.visitJumpInsn(net.bytebuddy.jar.asm.Opcodes.IFGT, loop);
-            m.visitLabel(end);
-            m.visitVarInsn(net.bytebuddy.jar.asm.Opcodes.ILOAD, 0);
-            m.visitInsn(net.bytebuddy.jar.asm.Opcodes.IRETURN);
-            m.visitLabel(handler);
-            m.visitFrame(net.bytebuddy.jar.asm.Opcodes.F_SAME1, 0, null, 1,
-                    new Object[] {"java/lang/RuntimeException"});
-            m.visitInsn(net.bytebuddy.jar.asm.Opcodes.ATHROW);
-            m.visitMaxs(0, 0);
-            m.visitEnd();
-            w.visitEnd();
-            ClassReader reader = new ClassReader(w.toByteArray());
-            ClassWriter rewritten = new ClassWriter(reader, ClassWriter.COMPUTE_MAXS);
-            reader.accept(new ClassVisitor(ClassShape.ASM_API, rewritten) {
-                @Override
-                public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
-                                                 String[] exceptions) {
-                    return new MethodVisitor(ClassShape.ASM_API,
-                            super.visitMethod(access, name, descriptor, signature, exceptions)) {
-                    };
-                }
-            }, 0);
-            rewritten.toByteArray();
+            warmUpRoundTrip();
         } catch (Throwable ignored) {
             // only a head start
         }
+    }
+
+    /** The class file {@link #warmUp} writes, rewritten: a test checks that it is one the JVM accepts. */
+    static byte[] warmUpRoundTrip() {
+        ClassWriter w = new ClassWriter(ClassWriter.COMPUTE_MAXS);
+        w.visit(Opcodes.V1_8, Opcodes.ACC_FINAL,
+                "io/portres/agent/hook/WarmUp", null, "java/lang/Object", null);
+        MethodVisitor m = w.visitMethod(Opcodes.ACC_STATIC, "m", "(I)I", null, null);
+        m.visitCode();
+        Label start = new Label();
+        Label end = new Label();
+        Label handler = new Label();
+        Label loop = new Label();
+        m.visitTryCatchBlock(start, end, handler, "java/lang/RuntimeException");
+        m.visitLabel(start);
+        m.visitLineNumber(1, start);
+        m.visitLdcInsn(Type.getType("Ljava/lang/Object;"));
+        m.visitMethodInsn(Opcodes.INVOKEVIRTUAL, "java/lang/Object", "hashCode", "()I", false);
+        m.visitInsn(Opcodes.POP);
+        m.visitLabel(loop);
+        m.visitFrame(Opcodes.F_SAME, 0, null, 0, null);
+        m.visitIincInsn(0, -1);
+        m.visitVarInsn(Opcodes.ILOAD, 0);
+        m.visitJumpInsn(Opcodes.IFGT, loop);
+        m.visitLabel(end);
+        m.visitVarInsn(Opcodes.ILOAD, 0);
+        m.visitInsn(Opcodes.IRETURN);
+        m.visitLabel(handler);
+        m.visitFrame(Opcodes.F_SAME1, 0, null, 1, new Object[] {"java/lang/RuntimeException"});
+        m.visitInsn(Opcodes.ATHROW);
+        m.visitMaxs(0, 0);
+        m.visitEnd();
+        w.visitEnd();
+        ClassReader reader = new ClassReader(w.toByteArray());
+        ClassWriter rewritten = new ClassWriter(reader, ClassWriter.COMPUTE_MAXS);
+        reader.accept(new ClassVisitor(ClassShape.ASM_API, rewritten) {
+            @Override
+            public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
+                                             String[] exceptions) {
+                return new MethodVisitor(ClassShape.ASM_API,
+                        super.visitMethod(access, name, descriptor, signature, exceptions)) {
+                };
+            }
+        }, 0);
+        return rewritten.toByteArray();
     }
 
     /**

@@ -307,4 +307,32 @@ class BindTransformerTest {
         }
         return out;
     }
+
+    /**
+     * premain's warm-up must run the bytecode library's whole round trip: a class file it wrote wrong would make ASM
+     * throw half way (silently: a warm-up never throws), leaving the rest of the library cold. So the class it writes
+     * and rewrites must be one the JVM loads, verifies and runs.
+     */
+    @Test
+    void theWarmUpWritesAndRewritesAClassTheJvmVerifiesAndRuns() throws Exception {
+        final byte[] bytes = BindTransformer.warmUpRoundTrip();
+        ClassNode node = new ClassNode();
+        new ClassReader(bytes).accept(node, 0);
+        assertThat(node.name).isEqualTo("io/portres/agent/hook/WarmUp");
+        for (MethodNode m : node.methods) {
+            new Analyzer<>(new BasicVerifier()).analyze(node.name, m);
+        }
+        ClassLoader loader = new ClassLoader(null) {
+            @Override
+            protected Class<?> findClass(String name) throws ClassNotFoundException {
+                if (!name.equals("io.portres.agent.hook.WarmUp")) {
+                    throw new ClassNotFoundException(name);
+                }
+                return defineClass(name, bytes, 0, bytes.length);
+            }
+        };
+        Method m = Class.forName("io.portres.agent.hook.WarmUp", true, loader).getDeclaredMethod("m", int.class);
+        m.setAccessible(true);
+        assertThat(m.invoke(null, 3)).isEqualTo(0);
+    }
 }
