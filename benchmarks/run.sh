@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Runs every benchmark of BENCHMARKS.md and writes raw results to benchmarks/results/<UTC time>/ and a short
-# summary to benchmarks/results/SUMMARY.md. About 8-10 minutes on 2 cores.
+# summary to benchmarks/results/SUMMARY.md. About 15 minutes on 2 cores.
 #
 #   benchmarks/run.sh              build if a jar is missing, then run everything
 #   benchmarks/run.sh --rebuild    mvn -q -B -DskipTests package at the root first, always
 #   RUNS=21 JDKS=17,25 benchmarks/run.sh   fewer start-up rounds or JDKs (defaults: 21, every JDK found)
-#   QUICK=1 benchmarks/run.sh      smoke test of the harness (3 rounds, JMH 1 x 0.2 s): figures meaningless
+#   E2E_FORKS=5 benchmarks/run.sh  forks per end-to-end variant (default 3)
+#   QUICK=1 benchmarks/run.sh      smoke test of the harness (3 rounds, JMH 1 x 0.2 s, 1 fork): figures meaningless
 #
 # Start-up: startup.py (interleaved runs of a trivial app, bare / empty agent / portres / portres with 10,000 rules,
-# on JDK 17, 25 and the JDKs of .cache/jdks/jdks.properties). Per-bind: JMH, 1 fork x 3 warm-up x 5 measured
-# iterations of 1 s each (error bars are wide on purpose: the whole run stays short). End-to-end: a real
-# ServerSocketChannel bind/close with and without -javaagent (noisy: system calls dominate).
+# on JDK 17, 25 and the JDKs of .cache/jdks/jdks.properties). Per-bind in process: JMH, 1 fork x 3 warm-up x 5
+# measured iterations of 1 s each (error bars are wide on purpose: the whole run stays short). End to end, on JDK 17
+# and 25: a real ServerSocketChannel bind/close with and without -javaagent (bare, unmatched, matched by port,
+# matched by class 20 frames up, Linux backend), 3 forks per variant (system calls dominate and vary by fork).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -86,13 +88,33 @@ if [[ -n "$j25" ]]; then
 fi
 
 # End to end: benchmarks.jar alone on the class path, so that the agent's classes come from the -javaagent jar only.
+# Per JDK: bare (both methods: bindCloseDeep's bare run is the by-class reference), no rule matches, matched by port
+# (audit), matched by class 20 frames up (audit), matched by port in enforce on the Linux backend. Each agent run
+# names the rule it must match, or none (EndToEndBind checks it through the agent's MBean after measuring; -foe: a
+# run that did not measure what it is named after fails run.sh).
 e2e='io\.portres\.bench\.EndToEndBind\.'
-jmh e2e-bare -cp "$bench" org.openjdk.jmh.Main "$e2e"
-jmh e2e-nomatch -cp "$bench" org.openjdk.jmh.Main "$e2e" -jvmArgsAppend "-javaagent:$agent=$out/policies/nomatch.yaml"
-jmh e2e-match -cp "$bench" org.openjdk.jmh.Main "$e2e" -jvmArgsAppend "-javaagent:$agent=$out/policies/match-port0.yaml"
-if [[ "$(uname -s)" == Linux ]]; then
-  jmh e2e-linux -cp "$bench" org.openjdk.jmh.Main "$e2e" \
-    -jvmArgsAppend "-javaagent:$agent=$out/policies/match-port0-linux.yaml"
+e2e_forks="${E2E_FORKS:-3}"
+[[ -n "${QUICK:-}" ]] && e2e_forks=1
+e2e_run() { # <jdk feature> <java> <variant> <method regex> [policy rule]
+  local feature="$1" java_bin="$2" variant="$3" method="$4" policy="${5:-}" rule="${6:-}"
+  local args=(-cp "$bench" org.openjdk.jmh.Main "$e2e$method" -f "$e2e_forks" -foe true -jvm "$java_bin")
+  if [[ -n "$policy" ]]; then
+    args+=(-jvmArgsAppend "-javaagent:$agent=$out/policies/$policy.yaml -Dportres.bench.expectRule=$rule")
+  fi
+  jmh "e2e-$feature-$variant" "${args[@]}"
+}
+e2e_jdk() { # <jdk feature> <java>
+  e2e_run "$1" "$2" bare '(bindClose|bindCloseDeep)$'
+  e2e_run "$1" "$2" nomatch 'bindClose$' nomatch none
+  e2e_run "$1" "$2" match 'bindClose$' match-port0 ephemeral
+  e2e_run "$1" "$2" class 'bindCloseDeep$' match-class app
+  if [[ "$(uname -s)" == Linux ]]; then
+    e2e_run "$1" "$2" linux 'bindClose$' match-port0-linux ephemeral
+  fi
+}
+e2e_jdk 17 "$(command -v java)"
+if [[ -n "$j25" ]]; then
+  e2e_jdk 25 "$j25"
 fi
 
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/machine.txt"

@@ -84,6 +84,19 @@ MATCH_PORT0 = NOMATCH.replace("# startup.py: two rules on fixed ports inside the
     reservation: admin
 """
 
+# For EndToEndBind.bindCloseDeep (run.sh): the same, plus a rule that matches a port-0 bind by class only: its
+# condition is met by io.portres.bench.app.Server's frame, Policies.DEPTH (20) frames above the bind, so the agent
+# reads the stack up to it on every bind (audit).
+MATCH_CLASS = NOMATCH.replace("# startup.py: two rules on fixed ports inside their reservations; the trivial "
+                              "app's bind (port 0) matches none.",
+                              "# run.sh, EndToEndBind.bindCloseDeep: rule 'app' matches a port-0 bind made below a "
+                              "class of io.portres.bench.app (audit).") + """\
+  - name: app
+    match:
+      port: 0
+      class: "io.portres.bench.app.**"
+    reservation: admin
+"""
 
 # For EndToEndBind on Linux (run.sh): mode enforce, backend linux; every port-0 bind is made in a 1,000-port block
 # (the agent binds from its cursor, so successive binds move through the block).
@@ -125,7 +138,7 @@ def write_policies(directory):
     os.makedirs(directory, exist_ok=True)
     paths = {}
     for name, text in (("nomatch", NOMATCH), ("rules10k", rules10k()), ("match-port0", MATCH_PORT0),
-                       ("match-port0-linux", MATCH_PORT0_LINUX)):
+                       ("match-class", MATCH_CLASS), ("match-port0-linux", MATCH_PORT0_LINUX)):
         p = os.path.join(directory, name + ".yaml")
         with open(p, "w") as f:
             f.write(text)

@@ -33,6 +33,12 @@ public final class JdkAccess {
         static final MethodHandle SET_INT_OPTION;
         static final MethodHandle BIND0;
         static final MethodHandle IS_IPV6_AVAILABLE;
+        /**
+         * {@code Net.localPort(fd)}: one {@code getsockname}. {@code Net.localAddress} makes two (the address, then
+         * the port), and the dispatcher's verdict and the Linux backend's claim checks need the port alone. Null
+         * where a JDK lacks it: then {@link #LOCAL_ADDRESS} answers.
+         */
+        static final MethodHandle LOCAL_PORT;
         static final Throwable FAILURE;
 
         static {
@@ -67,7 +73,21 @@ public final class JdkAccess {
             BIND0 = bind0;
             IS_IPV6_AVAILABLE = ipv6;
             FAILURE = failure;
+            MethodHandle localPort = null;
+            try {
+                Class<?> net = Class.forName("sun.nio.ch.Net", false, null);
+                localPort = JavaBase.privateLookup(net).findStatic(net, "localPort",
+                        MethodType.methodType(int.class, FileDescriptor.class));
+            } catch (Throwable absent) {
+                // LOCAL_ADDRESS reads the port then
+            }
+            LOCAL_PORT = localPort;
         }
+    }
+
+    /** Whether {@link #localPort} reads the port with one system call ({@code Net.localPort}). */
+    static boolean readsPortAlone() {
+        return Handles.LOCAL_PORT != null;
     }
 
     /** Builds every handle now. Returns the failure, or null when everything is available. */
@@ -104,12 +124,18 @@ public final class JdkAccess {
         return v == 1 ? Protocol.TCP : v == 2 ? Protocol.UDP : null;
     }
 
-    /** The port the socket is bound to, or -1. */
+    /** The port the socket is bound to, as the OS reports it now (0: not bound), or -1 when it cannot be read. */
     public static int localPort(FileDescriptor fd) {
-        if (fd == null || Handles.LOCAL_ADDRESS == null) { // the JDK's natives crash the JVM on a null fd
+        if (fd == null) { // the JDK's natives crash the JVM on a null fd
             return -1;
         }
         try {
+            if (Handles.LOCAL_PORT != null) {
+                return (int) Handles.LOCAL_PORT.invokeExact(fd);
+            }
+            if (Handles.LOCAL_ADDRESS == null) {
+                return -1;
+            }
             InetSocketAddress a = (InetSocketAddress) Handles.LOCAL_ADDRESS.invokeExact(fd);
             return a == null ? -1 : a.getPort();
         } catch (Throwable t) {
