@@ -11,16 +11,20 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.util.EnumSet;
 import java.util.Iterator;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.IntSupplier;
 import java.util.stream.Stream;
 
 /**
- * The two ways {@code StackCapture} reads the binding thread's stack, alone: {@code StackWalker} and
- * {@code SecurityManager.getClassContext()}, to a class {@code depth} frames up (what a class condition does), and
- * {@code StackWalker} to the nearest frame only (what the event's caller needs). {@code noop} is the recursion alone.
+ * The ways {@code StackCapture} reads the binding thread's stack, alone: {@code StackWalker},
+ * {@code SecurityManager.getClassContext()} (up to JDK 23) and a walker of class references without method
+ * information that stops at the class (JDK 24+), to a class {@code depth} frames up (what a class condition does),
+ * and {@code StackWalker} to the nearest frame only (what the event's caller needs). {@code noop} is the recursion
+ * alone.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -80,9 +84,33 @@ public class StackReadBench {
         return -1;
     };
 
+    /** Class references without method information (JDK 22+: DROP_METHOD_INFO), what getClassContext uses on 24+. */
+    private static final StackWalker CLASS_WALKER = classWalker();
+
+    private static StackWalker classWalker() {
+        Set<StackWalker.Option> options = EnumSet.of(StackWalker.Option.RETAIN_CLASS_REFERENCE);
+        try {
+            options.add(StackWalker.Option.valueOf("DROP_METHOD_INFO"));
+        } catch (IllegalArgumentException beforeJdk22) {
+            // class references with method information
+        }
+        return StackWalker.getInstance(options);
+    }
+
+    private static final Function<Stream<StackWalker.StackFrame>, Integer> CLASSES_TO_TARGET = frames -> {
+        int n = 0;
+        for (Iterator<StackWalker.StackFrame> it = frames.iterator(); it.hasNext(); n++) {
+            if (it.next().getDeclaringClass().getName().equals(TARGET)) {
+                return n;
+            }
+        }
+        return -1;
+    };
+
     private static final IntSupplier NOOP = () -> 1;
     private static final IntSupplier WALKER_TO_TARGET = () -> WALKER.walk(TO_TARGET);
     private static final IntSupplier WALKER_TO_NEAREST = () -> WALKER.walk(TO_NEAREST);
+    private static final IntSupplier CLASS_WALKER_TO_TARGET = () -> CLASS_WALKER.walk(CLASSES_TO_TARGET);
     private static final IntSupplier CLASS_CONTEXT_TO_TARGET = () -> {
         Class<?>[] stack = CONTEXT.classes();
         for (int i = 0; i < stack.length; i++) {
@@ -101,6 +129,11 @@ public class StackReadBench {
     @Benchmark
     public int walkerToTarget() {
         return Top.run(depth, WALKER_TO_TARGET);
+    }
+
+    @Benchmark
+    public int classWalkerToTarget() {
+        return Top.run(depth, CLASS_WALKER_TO_TARGET);
     }
 
     @Benchmark

@@ -5,10 +5,11 @@ import io.portres.policy.ClassMatcher;
 /**
  * The binding thread's frames for a class condition, read with {@code SecurityManager.getClassContext()}: one native
  * walk that returns the classes of the whole stack, about 21 ns a frame on JDK 17 against {@code StackWalker}'s 124
- * (BENCHMARKS.md, {@code StackReadBench}). It needs only an instance of a subclass, which installs nothing; JDK 24+
- * disabled the Security Manager itself, not this method. Both versions of {@link StackCapture} (JDK 8, and JDK 9+ in
- * the multi-release jar) use it, and fall back to their own walk where it is unavailable (a security manager that
- * refuses the subclass, or a future JDK without the class).
+ * (BENCHMARKS.md, {@code StackReadBench}). It needs only an instance of a subclass, which installs nothing. Both
+ * versions of {@link StackCapture} (JDK 8, and JDK 9+ in the multi-release jar) use it, and fall back to their own
+ * walk where it is unavailable (a security manager that refuses the subclass, or a future JDK without the class).
+ * The JDK 9+ one uses it only up to JDK 23: from 24 the method is itself a {@code StackWalker} over the whole stack
+ * (JEP 486), and a walker that stops at the matching frame is cheaper.
  */
 final class ClassContextFrames {
 
@@ -59,11 +60,16 @@ final class ClassContextFrames {
                 }
             }
         }
-        if (n == out.length) {
-            return out;
+        return trim(out, n);
+    }
+
+    /** The first {@code n} elements of {@code a} ({@code a} itself when that is all of it). */
+    static String[] trim(String[] a, int n) {
+        if (n == a.length) {
+            return a;
         }
         String[] r = new String[n];
-        System.arraycopy(out, 0, r, 0, n);
+        System.arraycopy(a, 0, r, 0, n);
         return r;
     }
 }

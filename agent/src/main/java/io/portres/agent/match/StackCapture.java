@@ -77,7 +77,7 @@ public final class StackCapture {
                         }
                     }
                 }
-                return trim(out, n);
+                return ClassContextFrames.trim(out, n);
             } catch (Throwable fallThrough) {
                 // use the portable path below
             }
@@ -94,15 +94,6 @@ public final class StackCapture {
                 }
             }
         }
-        return trim(out, n);
-    }
-
-    private static String[] trim(String[] a, int n) {
-        if (n == a.length) {
-            return a;
-        }
-        String[] r = new String[n];
-        System.arraycopy(a, 0, r, 0, n);
-        return r;
+        return ClassContextFrames.trim(out, n);
     }
 }

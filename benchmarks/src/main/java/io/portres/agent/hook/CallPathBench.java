@@ -31,6 +31,11 @@ public class CallPathBench {
     }
 
     @Benchmark
+    public int stackCaptureToApp() throws IOException {
+        return Server.start(DispatcherAccess.CAPTURE_TO_APP, Policies.UNMATCHED_PORT);
+    }
+
+    @Benchmark
     public int stackCapture() throws IOException {
         return Server.start(DispatcherAccess.CAPTURE, Policies.UNMATCHED_PORT);
     }

@@ -5,6 +5,7 @@ import io.portres.agent.hook.point.Sites;
 import io.portres.agent.Engine;
 import io.portres.agent.jdk.JdkAccess;
 import io.portres.agent.match.StackCapture;
+import io.portres.policy.ClassMatcher;
 
 import java.io.FileDescriptor;
 import java.io.IOException;
@@ -39,6 +40,9 @@ public final class DispatcherAccess {
     public static final int BIND = 0;
     public static final int NOOP = 1;
     public static final int CAPTURE = 2;
+    public static final int CAPTURE_TO_APP = 3;
+    /** The by-class rule's condition ({@code Policies}): met by {@code io.portres.bench.app.Server}. */
+    private static final ClassMatcher APP = ClassMatcher.of(java.util.Collections.singletonList("io.portres.bench.app.**"));
     /** {@code BindAttempt.MAX_FRAMES}: how deep the caller lookup of a matched bind walks. */
     static final int MAX_FRAMES = 128;
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
@@ -104,6 +108,8 @@ public final class DispatcherAccess {
                 return bind(port);
             case CAPTURE:
                 return StackCapture.callerFrames(MAX_FRAMES).length; // what a matched bind walks, alone
+            case CAPTURE_TO_APP:
+                return StackCapture.callerFramesUntil(MAX_FRAMES, APP).length; // a class condition's walk, alone
             default:
                 return port; // the harness's own cost
         }
