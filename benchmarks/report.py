@@ -69,7 +69,8 @@ def dispatcher_section(path, lines, goals):
     lines.append("")
     lines.append("| benchmark | policy | events | ns/op | ± | added ns |")
     lines.append("|---|---|---|---:|---:|---:|")
-    order = {"noop": 0, "stackCapture": 1, "unmatched": 2, "matchedByPort": 3, "matchedByClass": 4}
+    order = {"noop": 0, "stackCaptureToApp": 1, "stackCapture": 2, "unmatched": 3, "matchedByPort": 4,
+             "matchedByClass": 5}
     pol = {"small": 0, "10k": 1, "10k-100cls": 2}
     rows.sort(key=lambda r: (order.get(r["method"], 9), pol.get(r["params"].get("policy"), -1),
                              r["params"].get("events", "")))
@@ -107,13 +108,15 @@ def stack_reads_section(path, lines):
         return
     lines.append("### Stack reads alone (JMH StackReadBench, JDK %s: %s)" % (rows[0]["jdk"], rows[0]["vm"]))
     lines.append("")
-    lines.append("ns/op to a class `depth` frames up (StackWalker, getClassContext) or to the nearest frame "
-                 "(StackWalker); \"added\" subtracts noop at the same depth.")
+    lines.append("ns/op to a class `depth` frames up (StackWalker; getClassContext; a walker of class references "
+                 "without method information, JDK 24+'s choice) or to the nearest frame (StackWalker); \"added\" "
+                 "subtracts noop at the same depth.")
     lines.append("")
     lines.append("| benchmark | depth | ns/op | ± | added ns |")
     lines.append("|---|---:|---:|---:|---:|")
     base = {r["params"].get("depth"): r["score"] for r in rows if r["method"] == "noop"}
-    order = {"noop": 0, "walkerToNearest": 1, "walkerToTarget": 2, "classContextToTarget": 3}
+    order = {"noop": 0, "walkerToNearest": 1, "walkerToTarget": 2, "classContextToTarget": 3,
+             "classWalkerToTarget": 4}
     rows.sort(key=lambda r: (int(r["params"].get("depth", 0)), order.get(r["method"], 9)))
     for r in rows:
         d = r["params"].get("depth")

@@ -21,11 +21,34 @@ public final class SocketCode {
         "java.security.AccessController", "io.portres.agent.",
     };
 
+    /** {@link #PREFIXES} by their first character (all ASCII): a frame is checked against a few of them, not all. */
+    private static final String[][] BY_FIRST_CHAR = byFirstChar();
+
     private SocketCode() {
     }
 
-    public static boolean isSocketOrAgentFrame(String className) {
+    private static String[][] byFirstChar() {
+        String[][] table = new String[128][];
         for (String p : PREFIXES) {
+            char c = p.charAt(0);
+            String[] old = table[c] == null ? new String[0] : table[c];
+            String[] grown = new String[old.length + 1];
+            System.arraycopy(old, 0, grown, 0, old.length);
+            grown[old.length] = p;
+            table[c] = grown;
+        }
+        return table;
+    }
+
+    public static boolean isSocketOrAgentFrame(String className) {
+        if (className.isEmpty() || className.charAt(0) >= 128) {
+            return false;
+        }
+        String[] candidates = BY_FIRST_CHAR[className.charAt(0)];
+        if (candidates == null) {
+            return false;
+        }
+        for (String p : candidates) {
             if (className.startsWith(p)) {
                 return true;
             }
