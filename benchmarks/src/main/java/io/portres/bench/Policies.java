@@ -20,6 +20,8 @@ public final class Policies {
     /** Frames between the bind and {@code io.portres.bench.app.Server}: a realistic server stack. */
     public static final int DEPTH = 20;
     public static final int TOTAL_RULES = 10000;
+    /** The by-class rule's class condition: only {@link io.portres.bench.app.Server}'s frame meets it. */
+    public static final String APP_CLASSES = "io.portres.bench.app.**";
 
     private Policies() {
     }
@@ -55,7 +57,7 @@ public final class Policies {
         }
         sb.append("  - { name: by-port, match: { port: 0 }, reservation: block }\n");
         sb.append("  - { name: by-class, match: { port: ").append(CLASS_PORT)
-                .append(", class: \"io.portres.bench.app.**\" }, reservation: block }\n");
+                .append(", class: \"").append(APP_CLASSES).append("\" }, reservation: block }\n");
         sb.append("  - { name: other, match: { port: 7003 }, reservation: block }\n");
         return sb.toString();
     }

@@ -64,25 +64,22 @@ public class StackReadBench {
         }
     }
 
-    private static final Function<Stream<StackWalker.StackFrame>, Integer> TO_TARGET = frames -> {
-        int n = 0;
-        for (Iterator<StackWalker.StackFrame> it = frames.iterator(); it.hasNext(); n++) {
-            if (it.next().getClassName().equals(TARGET)) {
-                return n;
-            }
-        }
-        return -1;
-    };
+    private static final Function<Stream<StackWalker.StackFrame>, Integer> TO_TARGET = toFrame(TARGET, false);
+    private static final Function<Stream<StackWalker.StackFrame>, Integer> TO_NEAREST = toFrame(NEAREST, false);
 
-    private static final Function<Stream<StackWalker.StackFrame>, Integer> TO_NEAREST = frames -> {
-        int n = 0;
-        for (Iterator<StackWalker.StackFrame> it = frames.iterator(); it.hasNext(); n++) {
-            if (it.next().getClassName().equals(NEAREST)) {
-                return n;
+    /** The index of the first frame of class {@code name}, by its class name or by its class reference's name. */
+    private static Function<Stream<StackWalker.StackFrame>, Integer> toFrame(String name, boolean byClassReference) {
+        return frames -> {
+            int n = 0;
+            for (Iterator<StackWalker.StackFrame> it = frames.iterator(); it.hasNext(); n++) {
+                StackWalker.StackFrame f = it.next();
+                if ((byClassReference ? f.getDeclaringClass().getName() : f.getClassName()).equals(name)) {
+                    return n;
+                }
             }
-        }
-        return -1;
-    };
+            return -1;
+        };
+    }
 
     /** Class references without method information (JDK 22+: DROP_METHOD_INFO), what getClassContext uses on 24+. */
     private static final StackWalker CLASS_WALKER = classWalker();
@@ -97,15 +94,7 @@ public class StackReadBench {
         return StackWalker.getInstance(options);
     }
 
-    private static final Function<Stream<StackWalker.StackFrame>, Integer> CLASSES_TO_TARGET = frames -> {
-        int n = 0;
-        for (Iterator<StackWalker.StackFrame> it = frames.iterator(); it.hasNext(); n++) {
-            if (it.next().getDeclaringClass().getName().equals(TARGET)) {
-                return n;
-            }
-        }
-        return -1;
-    };
+    private static final Function<Stream<StackWalker.StackFrame>, Integer> CLASSES_TO_TARGET = toFrame(TARGET, true);
 
     private static final IntSupplier NOOP = () -> 1;
     private static final IntSupplier WALKER_TO_TARGET = () -> WALKER.walk(TO_TARGET);

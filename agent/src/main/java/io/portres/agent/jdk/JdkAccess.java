@@ -48,11 +48,18 @@ public final class JdkAccess {
             MethodHandle setIntOption = null;
             MethodHandle bind0 = null;
             MethodHandle ipv6 = null;
+            MethodHandle localPort = null;
             Throwable failure = null;
             try {
                 Class<?> net = Class.forName("sun.nio.ch.Net", false, null);
-                Class<?> ioUtil = Class.forName("sun.nio.ch.IOUtil", false, null);
                 MethodHandles.Lookup lookup = JavaBase.privateLookup(net);
+                try {
+                    localPort = lookup.findStatic(net, "localPort",
+                            MethodType.methodType(int.class, FileDescriptor.class));
+                } catch (Throwable absent) {
+                    // LOCAL_ADDRESS reads the port then
+                }
+                Class<?> ioUtil = Class.forName("sun.nio.ch.IOUtil", false, null);
                 fdVal = lookup.findStatic(ioUtil, "fdVal", MethodType.methodType(int.class, FileDescriptor.class));
                 localAddress = lookup.findStatic(net, "localAddress",
                         MethodType.methodType(InetSocketAddress.class, FileDescriptor.class));
@@ -72,16 +79,8 @@ public final class JdkAccess {
             SET_INT_OPTION = setIntOption;
             BIND0 = bind0;
             IS_IPV6_AVAILABLE = ipv6;
-            FAILURE = failure;
-            MethodHandle localPort = null;
-            try {
-                Class<?> net = Class.forName("sun.nio.ch.Net", false, null);
-                localPort = JavaBase.privateLookup(net).findStatic(net, "localPort",
-                        MethodType.methodType(int.class, FileDescriptor.class));
-            } catch (Throwable absent) {
-                // LOCAL_ADDRESS reads the port then
-            }
             LOCAL_PORT = localPort;
+            FAILURE = failure;
         }
     }
 

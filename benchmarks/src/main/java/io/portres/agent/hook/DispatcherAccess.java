@@ -5,6 +5,7 @@ import io.portres.agent.hook.point.Sites;
 import io.portres.agent.Engine;
 import io.portres.agent.jdk.JdkAccess;
 import io.portres.agent.match.StackCapture;
+import io.portres.bench.Policies;
 import io.portres.policy.ClassMatcher;
 
 import java.io.FileDescriptor;
@@ -13,6 +14,7 @@ import java.lang.reflect.Field;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
+import java.util.Collections;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -41,8 +43,8 @@ public final class DispatcherAccess {
     public static final int NOOP = 1;
     public static final int CAPTURE = 2;
     public static final int CAPTURE_TO_APP = 3;
-    /** The by-class rule's condition ({@code Policies}): met by {@code io.portres.bench.app.Server}. */
-    private static final ClassMatcher APP = ClassMatcher.of(java.util.Collections.singletonList("io.portres.bench.app.**"));
+    /** The by-class rule's condition: met by {@code io.portres.bench.app.Server}. */
+    private static final ClassMatcher APP = ClassMatcher.of(Collections.singletonList(Policies.APP_CLASSES));
     /** {@code BindAttempt.MAX_FRAMES}: how deep the caller lookup of a matched bind walks. */
     static final int MAX_FRAMES = 128;
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
