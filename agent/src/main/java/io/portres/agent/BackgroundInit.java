@@ -4,6 +4,7 @@ import io.portres.agent.backend.Backends;
 import io.portres.agent.backend.ReservationBackend;
 import io.portres.agent.hook.BindDispatcher;
 import io.portres.agent.hook.BindTransformer;
+import io.portres.agent.hook.BridgeLink;
 import io.portres.agent.hook.SelfTest;
 import io.portres.agent.jdk.JdkAccess;
 import io.portres.agent.jdk.JdkVersion;
@@ -109,7 +110,7 @@ final class BackgroundInit implements Runnable {
             }
             // The dispatcher is connected with no engine yet: the self-test's probe reaches it, while every other
             // bind a rule could match waits for READY, counted down below, after the verdict.
-            BindDispatcher.connect(bridge);
+            BridgeLink.connect(bridge);
             Installer.ShutdownHook.dispatcherConnected = true;
             verdict = SelfTest.run(background.transformer, bridge, JdkVersion.FEATURE, System.getProperties(),
                     udpAutoBind(policy));
@@ -142,7 +143,7 @@ final class BackgroundInit implements Runnable {
                 background.started.countDown();
             }
             if (options.policy() == null) {
-                warmUp(background.transformer, log, bridge, policy);
+                warmUp(background.transformer, log, policy);
                 return; // discover=<file> alone: no policy to reload or to show in an MBean
             }
             Path file = Paths.get(options.policy()).toAbsolutePath().normalize();
@@ -152,7 +153,7 @@ final class BackgroundInit implements Runnable {
                 reloader.start();
                 log.info("watching " + file + " for changes (reload=true)");
             }
-            warmUp(background.transformer, log, bridge, policy);
+            warmUp(background.transformer, log, policy);
             registerMBeanOnceJmxIsUsed(file, reloader);
         } else if (verdict != null && !verdict.ok() && options.policy() != null && !Privileges.refused()) {
             // inactive for a hook gap: the MBean still shows which hook point is missing
@@ -335,11 +336,11 @@ final class BackgroundInit implements Runnable {
     }
 
     /**
-     * Load and transform the hooked JDK classes that this JVM's sockets use, build the method handles and run the dispatcher once, so that the
-     * first real bind loads nothing (class loading inside a bind can happen under class-initialisation locks).
-     * Then report what was instrumented.
+     * Load what the first matched bind needs (the JDK internals it reads, the stack walk, the log line and event
+     * formatting, the per-bind classes), so that it loads nothing (class loading inside a bind can happen under
+     * class-initialisation locks). Then report what was instrumented.
      */
-    private static void warmUp(BindTransformer transformer, AgentLog log, Class<?> bridge, Policy policy) {
+    private static void warmUp(BindTransformer transformer, AgentLog log, Policy policy) {
         try {
             // the hooked classes this JDK's sockets use were loaded (and so rewritten) by the self-test
             Throwable access = JdkAccess.warmUp();
@@ -354,7 +355,6 @@ final class BackgroundInit implements Runnable {
             Class.forName(io.portres.agent.hook.BindCall.class.getName());
             io.portres.agent.hook.BindCall.Outcome.values();
             io.portres.agent.hook.BindCall.State.values();
-            bridge.getMethod("warmUp").invoke(null); // the bridge's handles on the dispatcher, and their invokers
             for (String note : transformer.notes()) {
                 log.warn(note);
             }

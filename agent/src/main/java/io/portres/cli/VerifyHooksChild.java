@@ -48,9 +48,9 @@ final class VerifyHooksChild {
         while (true) {
             try {
                 Class<?> bridge = Class.forName("sun.nio.ch.PortresBridge", false, null);
-                Class<?> dispatcher = (Class<?>) bridge.getField("dispatcher").get(null);
+                Object dispatcher = bridge.getField("dispatcher").get(null); // the agent's BridgeLink
                 if (dispatcher != null) {
-                    return dispatcher.getClassLoader();
+                    return dispatcher.getClass().getClassLoader();
                 }
             } catch (ClassNotFoundException notYetDefined) {
                 // the agent's start-up thread defines it

@@ -40,8 +40,8 @@ class IsolationIT {
         assertThat(r.exitCode).as(r.toString()).isZero();
         String out = r.stdout;
         for (String name : new String[] {"io.portres.agent.Installer", "io.portres.agent.AgentMain",
-                "io.portres.agent.jdk.JdkAccess", "io.portres.cli.Main", "io.portres.policy.Policy",
-                "io.portres.shaded.bytebuddy.jar.asm.ClassReader"}) {
+                "io.portres.agent.jdk.JdkAccess", "io.portres.agent.hook.BridgeLink", "io.portres.cli.Main",
+                "io.portres.policy.Policy", "io.portres.shaded.bytebuddy.jar.asm.ClassReader"}) {
             assertThat(out).as(r.toString()).contains("class " + name + "=hidden\n");
         }
         assertThat(out).contains("resource io/portres/agent/Installer.class=hidden\n");
@@ -50,7 +50,8 @@ class IsolationIT {
         if (jdk.feature >= 9) {
             assertThat(out).as(r.toString()).contains("setAccessible sun.nio.ch.Net=denied\n",
                     "setAccessible FileDescriptor.fd=denied\n", "setAccessible ServerSocket.impl=denied\n",
-                    "bridge.dispatcher write=denied\n", "bridge.CANDIDATE_PORTS read=denied\n",
+                    "bridge.dispatcher write=denied\n", "bridge.dispatcher read=denied\n",
+                    "bridge.CANDIDATE_PORTS read=denied\n",
                     "bridge.readyTimeoutMillis write=denied\n");
         }
         assertThat(r.stderr).as(r.toString()).doesNotContain("WARN").doesNotContain("ERROR");

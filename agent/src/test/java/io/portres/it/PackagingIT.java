@@ -83,6 +83,7 @@ class PackagingIT {
             assertThat(jar.getEntry(CORE + "io/portres/shaded/bytebuddy/agent/builder/AgentBuilder.class")).isNull();
             assertThat(jar.getEntry("META-INF/portres/bridge/sun/nio/ch/PortresBridge.class"))
                     .as("the bridge module, out of every class loader's sight").isNotNull();
+            assertThat(jar.getEntry("META-INF/portres/bridge/sun/nio/ch/PortresDispatcher.class")).isNotNull();
             assertThat(jar.getEntry("META-INF/portres/bridge/sun/nio/ch/PortresNativeAccess.class")).isNotNull();
             assertThat(jar.stream().filter(e -> (e.getName().startsWith("io/portres/") || e.getName().startsWith(CORE))
                     && e.getName().endsWith(".class")

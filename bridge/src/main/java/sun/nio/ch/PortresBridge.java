@@ -33,7 +33,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Rules for this file (the same as OpenTelemetry's rules for inlined code):
  * <ul>
  *   <li>JDK types only (the module has no dependency, and is compiled a second time as part of
- *       {@code java.base}). The agent's own classes live in another class loader; this class cannot see them. The agent reaches in through {@link MethodHandle}s it stores here.</li>
+ *       {@code java.base}). The agent's own classes live in another class loader; this class cannot see them. The agent
+ *       reaches in through the one interface this module declares for it, {@link PortresDispatcher}, whose
+ *       implementation it stores here.</li>
  *   <li>No lambdas, no string concatenation (javac 9+ compiles {@code +} to an indy that JDK 8 lacks), no
  *       static initialiser that can fail.</li>
  *   <li>Never throw into the JDK, except the deliberate {@link BindException} that the policy asks for.</li>
@@ -55,26 +57,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class PortresBridge {
 
     /**
-     * The agent's dispatcher class, set on the agent's start-up thread just before its self-test. The handles on its
-     * {@code before}, {@code after} and {@code nativeBind} are built from it for the self-test's probe (or at a
-     * candidate bind that comes first), on that thread rather than on premain's path (building a JVM's first handles
-     * costs milliseconds). Until {@link #READY}, every candidate bind but the probe still waits.
+     * The agent's dispatcher, set on the agent's start-up thread just before its self-test. Until {@link #READY},
+     * every candidate bind but the self-test's probe still waits.
      */
-    public static volatile Class<?> dispatcher;
-    /** (int site, Object context, FileDescriptor fd, InetAddress address, int port) int */
-    private static volatile MethodHandle beforeHandle;
-    /** (int site, FileDescriptor fd, int boundPort, Throwable failure) void */
-    private static volatile MethodHandle afterHandle;
-    /**
-     * (int site, Object self, FileDescriptor fd, boolean preferIPv6, boolean exclusive, InetAddress address, int port)
-     * boolean: true when the agent made the native bind itself.
-     */
-    private static volatile MethodHandle nativeBindHandle;
+    public static volatile PortresDispatcher dispatcher;
     /** Matched binds in progress on any thread; while zero the exit hooks cost one volatile read. */
     public static final AtomicInteger IN_FLIGHT = new AtomicInteger();
     /**
-     * Counted down once the agent has connected its handles (or given up). {@code premain} returns before that, to
-     * keep start-up short; a bind that arrives in between waits here rather than escaping the policy.
+     * Counted down once the agent has connected its dispatcher and given its self-test's verdict (or given up).
+     * {@code premain} returns before that, to keep start-up short; a bind that arrives in between waits here rather
+     * than escaping the policy.
      */
     public static final CountDownLatch READY = new CountDownLatch(1);
     /**
@@ -118,24 +110,19 @@ public final class PortresBridge {
      */
     private static int before(int site, Object context, FileDescriptor fd, InetAddress address, int port)
             throws IOException {
-        if (System.getSecurityManager() != null) {
-            return ((Integer) new Privileged(Privileged.BEFORE, site, context, fd, address, port).call()).intValue();
+        PortresDispatcher d = dispatcher;
+        if ((d == null || READY.getCount() != 0) && probe != Thread.currentThread()) {
+            d = awaitReady(); // the agent is starting (its self-test may be connected already): wait for its verdict
         }
-        return beforeAsIs(site, context, fd, address, port);
-    }
-
-    private static int beforeAsIs(int site, Object context, FileDescriptor fd, InetAddress address, int port)
-            throws IOException {
-        MethodHandle h = beforeHandle;
-        if ((h == null || READY.getCount() != 0) && probe != Thread.currentThread()) {
-            // the agent is starting (its self-test may have built the handle already): wait for its verdict
-            h = awaitReady();
-        }
-        if (h == null) {
+        if (d == null) {
             return port;
         }
         try {
-            return (int) h.invokeExact(site, context, fd, address, port);
+            if (System.getSecurityManager() != null) {
+                Privileged p = new Privileged(Privileged.BEFORE, d, site, context, fd, address, port);
+                return ((Integer) p.call()).intValue();
+            }
+            return d.before(site, context, fd, address, port);
         } catch (BindException deliberate) {
             throw deliberate; // onError: fail
         } catch (Throwable agentBug) {
@@ -150,8 +137,8 @@ public final class PortresBridge {
                 || (probe != null && probe == Thread.currentThread());
     }
 
-    /** Waits (bounded) until the agent is ready or gave up; returns the handle on its {@code before}, or null. */
-    private static MethodHandle awaitReady() {
+    /** Waits (bounded) until the agent is ready or gave up; returns its dispatcher, or null. */
+    private static PortresDispatcher awaitReady() {
         if (READY.getCount() != 0) {
             try {
                 READY.await(readyTimeoutMillis, TimeUnit.MILLISECONDS);
@@ -159,48 +146,7 @@ public final class PortresBridge {
                 Thread.currentThread().interrupt(); // keep the application's interrupt; bind without waiting further
             }
         }
-        return connect() ? beforeHandle : null;
-    }
-
-    /** Builds the handles on the agent's dispatcher once it is set; false while it is not (or cannot be). */
-    public static boolean connect() {
-        if (beforeHandle != null) {
-            return true;
-        }
-        synchronized (READY) {
-            if (beforeHandle != null) {
-                return true;
-            }
-            Class<?> d = dispatcher;
-            if (d == null) {
-                return false;
-            }
-            try {
-                MethodHandles.Lookup lookup = MethodHandles.publicLookup();
-                nativeBindHandle = lookup.findStatic(d, "nativeBind", MethodType.methodType(boolean.class, int.class,
-                        Object.class, FileDescriptor.class, boolean.class, boolean.class, InetAddress.class, int.class));
-                afterHandle = lookup.findStatic(d, "after", MethodType.methodType(void.class, int.class,
-                        FileDescriptor.class, int.class, Throwable.class));
-                beforeHandle = lookup.findStatic(d, "before", MethodType.methodType(int.class, int.class,
-                        Object.class, FileDescriptor.class, InetAddress.class, int.class));
-                return true;
-            } catch (Throwable t) {
-                return false;
-            }
-        }
-    }
-
-    /**
-     * The agent's warm-up: builds the handles and links one call of each shape, so that the first matched bind
-     * spins no LambdaForm. Site -1 makes every dispatcher method return at once.
-     */
-    public static void warmUp() throws Throwable {
-        if (connect()) {
-            int ignored = (int) beforeHandle.invokeExact(-1, (Object) null, (FileDescriptor) null, (InetAddress) null, 0);
-            afterHandle.invokeExact(-1, (FileDescriptor) null, -1, (Throwable) null);
-            boolean ignoredToo = (boolean) nativeBindHandle.invokeExact(-1, (Object) null, (FileDescriptor) null,
-                    false, false, (InetAddress) null, 0);
-        }
+        return dispatcher;
     }
 
     /** Called after a hooked native bind succeeded. {@code boundPort} is -1 when the agent must read it. */
@@ -218,17 +164,17 @@ public final class PortresBridge {
     }
 
     private static void report(int site, FileDescriptor fd, int boundPort, Throwable failure) {
-        MethodHandle h = afterHandle;
-        if (h == null) {
+        PortresDispatcher d = dispatcher;
+        if (d == null) {
             return;
         }
         try {
             if (System.getSecurityManager() != null) {
-                Privileged p = new Privileged(Privileged.AFTER, site, null, fd, null, boundPort);
+                Privileged p = new Privileged(Privileged.AFTER, d, site, null, fd, null, boundPort);
                 p.failure = failure;
                 p.call();
             } else {
-                h.invokeExact(site, fd, boundPort, failure);
+                d.after(site, fd, boundPort, failure);
             }
         } catch (Throwable ignored) {
             // the bind's own outcome stands; an agent bug must not change it
@@ -382,18 +328,18 @@ public final class PortresBridge {
 
     private static boolean viaAgent(int site, Object self, FileDescriptor fd, boolean preferIPv6, boolean exclusive,
                                     InetAddress address, int port) throws IOException {
-        MethodHandle h = nativeBindHandle;
-        if (h == null) {
+        PortresDispatcher d = dispatcher;
+        if (d == null) {
             return false;
         }
         try {
             if (System.getSecurityManager() != null) {
-                Privileged p = new Privileged(Privileged.NATIVE_BIND, site, self, fd, address, port);
+                Privileged p = new Privileged(Privileged.NATIVE_BIND, d, site, self, fd, address, port);
                 p.preferIPv6 = preferIPv6;
                 p.exclusive = exclusive;
                 return ((Boolean) p.call()).booleanValue();
             }
-            return (boolean) h.invokeExact(site, self, fd, preferIPv6, exclusive, address, port);
+            return d.nativeBind(site, self, fd, preferIPv6, exclusive, address, port);
         } catch (IOException fromTheNativeBindOrDeliberate) {
             throw fromTheNativeBindOrDeliberate;
         } catch (Throwable agentBug) {
@@ -492,7 +438,7 @@ public final class PortresBridge {
         MethodHandle h = netBind0Handle;
         if (h == null) {
             h = System.getSecurityManager() == null ? buildNetBind0Handle()
-                    : (MethodHandle) new Privileged(Privileged.NET_BIND0_HANDLE, -1, null, null, null, 0).call();
+                    : (MethodHandle) new Privileged(Privileged.NET_BIND0_HANDLE, null, -1, null, null, null, 0).call();
             netBind0Handle = h;
         }
         return h;
@@ -522,7 +468,7 @@ public final class PortresBridge {
         if (System.getSecurityManager() == null) {
             member.setAccessible(true);
         } else {
-            Privileged p = new Privileged(Privileged.ACCESSIBLE, -1, member, null, null, 0);
+            Privileged p = new Privileged(Privileged.ACCESSIBLE, null, -1, member, null, null, 0);
             p.call();
         }
     }
@@ -542,6 +488,8 @@ public final class PortresBridge {
         static final int NET_BIND0_HANDLE = 4;
 
         private final int kind;
+        /** The agent's dispatcher, for the calls into the agent; null for the bridge's own work. */
+        private final PortresDispatcher target;
         private final int site;
         private final Object self;
         private final FileDescriptor fd;
@@ -551,8 +499,10 @@ public final class PortresBridge {
         boolean exclusive;
         Throwable failure;
 
-        Privileged(int kind, int site, Object self, FileDescriptor fd, InetAddress address, int port) {
+        Privileged(int kind, PortresDispatcher target, int site, Object self, FileDescriptor fd, InetAddress address,
+                   int port) {
             this.kind = kind;
+            this.target = target;
             this.site = site;
             this.self = self;
             this.fd = fd;
@@ -565,12 +515,12 @@ public final class PortresBridge {
             try {
                 switch (kind) {
                     case BEFORE:
-                        return Integer.valueOf(beforeAsIs(site, self, fd, address, port));
+                        return Integer.valueOf(target.before(site, self, fd, address, port));
                     case NATIVE_BIND:
-                        return Boolean.valueOf((boolean) nativeBindHandle.invokeExact(site, self, fd, preferIPv6,
-                                exclusive, address, port));
+                        return Boolean.valueOf(target.nativeBind(site, self, fd, preferIPv6, exclusive, address,
+                                port));
                     case AFTER:
-                        afterHandle.invokeExact(site, fd, port, failure);
+                        target.after(site, fd, port, failure);
                         return null;
                     case ACCESSIBLE:
                         ((java.lang.reflect.AccessibleObject) self).setAccessible(true);

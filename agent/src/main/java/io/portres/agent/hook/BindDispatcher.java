@@ -30,8 +30,8 @@ import java.net.InetAddress;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The target of the bridge's method handles: from a hooked JDK bind to a decision, the backend's association, the
- * native bind, the verdict and the event.
+ * What the bridge calls (through {@link BridgeLink}): from a hooked JDK bind to a decision, the backend's
+ * association, the native bind, the verdict and the event.
  *
  * <p>A matched bind is one {@link BindCall}, created at the decision with the {@link Engine} in force, pinned to it
  * until its event is recorded: {@link #before} decides, {@link #nativeBind} makes the native bind (the JDK's, or the
@@ -134,14 +134,14 @@ public final class BindDispatcher {
     }
 
     /**
-     * Connects the bridge to this class. Called once, after the bridge was defined. The bridge builds its handles
-     * on {@link #before}, {@link #after} and {@link #nativeBind} itself, when first needed.
+     * Connects this class to the bridge (its in-flight count and its {@code realBind}). Called once, after the bridge
+     * was defined, by {@link BridgeLink#connect}, which then gives the bridge its way to {@link #before},
+     * {@link #nativeBind} and {@link #after}; tests connect stand-in bridges here directly.
      */
     public static void connect(Class<?> bridge) throws Exception {
         inFlight = (AtomicInteger) bridge.getField("IN_FLIGHT").get(null);
         bridgeClass = bridge;
         realBind = null;
-        bridge.getField("dispatcher").set(null, BindDispatcher.class);
     }
 
     /** The bridge's {@code realBind}, built at the first matched native bind. */
@@ -175,7 +175,7 @@ public final class BindDispatcher {
 
     public static int before(int site, Object context, FileDescriptor fd, InetAddress address, int port)
             throws BindException {
-        if (SelfTest.probing == Thread.currentThread() && site >= 0) {
+        if (SelfTest.probing == Thread.currentThread()) {
             SelfTest.arrived(site); // the self-test's own bind: no decision, no log line, no event, no discovery
             return port;
         }
@@ -330,9 +330,6 @@ public final class BindDispatcher {
     public static boolean nativeBind(final int site, final Object self, final FileDescriptor fd,
                                      final boolean preferIPv6, final boolean exclusive, final InetAddress address,
                                      int port) throws IOException {
-        if (site < 0) {
-            return false; // the bridge's warm-up
-        }
         Scratch s = SCRATCH.get();
         BindCall c = s.current;
         if (c == null || s.busy || (c.state != BindCall.State.AWAITING_JDK_BIND
@@ -471,9 +468,6 @@ public final class BindDispatcher {
     public static void after(int site, FileDescriptor fd, int boundPort, Throwable failure) {
         if (Discovery.enabled()) {
             Discovery.after(site, fd, boundPort, failure); // discover=<file>: the end of every discovered bind
-        }
-        if (site < 0) {
-            return; // the bridge's warm-up
         }
         Scratch s = SCRATCH.get();
         BindCall c = s.current;

@@ -9,9 +9,10 @@ import java.io.InputStream;
 import java.lang.instrument.Instrumentation;
 
 /**
- * Defines the bridge module's classes ({@code bridge/}: {@code sun.nio.ch.PortresBridge}, and on demand
- * {@code sun.nio.ch.PortresNativeAccess}) inside {@code java.base}, in the bootstrap loader. The agent jar carries
- * them as resources under {@value #BRIDGE_RESOURCES}, where no class loader looks for classes.
+ * Defines the bridge module's classes ({@code bridge/}: {@code sun.nio.ch.PortresBridge} and the interface it calls the
+ * agent through, {@code PortresDispatcher}; on demand {@code PortresFreshSocket} and {@code PortresNativeAccess}) inside
+ * {@code java.base}, in the bootstrap loader. The agent jar carries them as resources under
+ * {@value #BRIDGE_RESOURCES}, where no class loader looks for classes.
  *
  * <p>Why not a bootstrap class-path append: on JDK 17 it prints "Sharing is only supported for boot loader classes
  * because bootstrap classpath has been appended" and turns off class sharing for the application. Defining one
@@ -25,6 +26,8 @@ import java.lang.instrument.Instrumentation;
 public final class BridgeInstaller {
 
     public static final String BRIDGE_CLASS = "sun.nio.ch.PortresBridge";
+    /** The bridge's view of the agent, implemented by {@link BridgeLink}. */
+    static final String DISPATCHER_INTERFACE = "sun.nio.ch.PortresDispatcher";
     /** Where the agent jar keeps the bridge module's class files. */
     static final String BRIDGE_RESOURCES = "META-INF/portres/bridge/";
 
@@ -46,6 +49,8 @@ public final class BridgeInstaller {
      */
     public static Class<?> install(Instrumentation inst) throws Exception {
         JavaBase.openToAgent(inst);
+        // first the interface the bridge calls the agent through: the boot loader finds it nowhere else
+        defineInJavaBase(DISPATCHER_INTERFACE);
         Class<?> bridge = defineInJavaBase(BRIDGE_CLASS);
         defineInJavaBase(BRIDGE_CLASS + "$Privileged"); // its doPrivileged action, used under a SecurityManager
         return bridge;

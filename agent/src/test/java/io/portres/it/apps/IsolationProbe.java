@@ -16,8 +16,8 @@ public final class IsolationProbe {
         ServerSocket s = new ServerSocket(0);
         s.close();
         for (String name : new String[] {"io.portres.agent.Installer", "io.portres.agent.AgentMain",
-                "io.portres.agent.jdk.JdkAccess", "io.portres.cli.Main", "io.portres.policy.Policy",
-                "io.portres.shaded.bytebuddy.jar.asm.ClassReader"}) {
+                "io.portres.agent.jdk.JdkAccess", "io.portres.agent.hook.BridgeLink", "io.portres.cli.Main",
+                "io.portres.policy.Policy", "io.portres.shaded.bytebuddy.jar.asm.ClassReader"}) {
             System.out.println("class " + name + "=" + load(name));
         }
         System.out.println("resource io/portres/agent/Installer.class="
@@ -28,6 +28,7 @@ public final class IsolationProbe {
         System.out.println("setAccessible ServerSocket.impl=" + open(ServerSocket.class.getDeclaredField("impl")));
         Class<?> bridge = Class.forName("sun.nio.ch.PortresBridge", false, null);
         System.out.println("bridge.dispatcher write=" + write(bridge, "dispatcher", null));
+        System.out.println("bridge.dispatcher read=" + read(bridge, "dispatcher")); // the agent's entry object
         System.out.println("bridge.CANDIDATE_PORTS read=" + read(bridge, "CANDIDATE_PORTS"));
         System.out.println("bridge.readyTimeoutMillis write=" + write(bridge, "readyTimeoutMillis", 1L));
         System.out.println("agent loader via threads=" + agentLoaderInThreads());

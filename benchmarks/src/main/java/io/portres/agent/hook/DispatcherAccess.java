@@ -31,7 +31,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * itself, which audit mode makes exactly as the JDK would without the agent.
  *
  * <p>Still left out, which the end-to-end benchmark ({@code io.portres.bench.EndToEndBind}) covers: the bridge's
- * own method handles ({@code invokeExact} through volatile fields, here direct calls), its reflective
+ * own frames and its interface call into the agent ({@code PortresDispatcher}, here direct calls), its reflective
  * {@code realBind} (JDK 8-17), and the JDK's channel code around {@code Net.bind}. The frames of this class are
  * skipped by {@code StackCapture} (prefix {@code io.portres.agent.}), like the bridge's and the JDK socket code's
  * in a real bind. Lives in the agent's package, in another jar (fine on the class path).
@@ -55,13 +55,12 @@ public final class DispatcherAccess {
     }
 
     /**
-     * The dispatcher's stand-in bridge ({@link BindDispatcher#connect} reads {@code IN_FLIGHT}, sets
-     * {@code dispatcher}, and looks up {@code realBind}). The real bridge's {@code realBind} calls the JDK's native
+     * The dispatcher's stand-in bridge ({@link BindDispatcher#connect} reads {@code IN_FLIGHT} and looks up
+     * {@code realBind}). The real bridge's {@code realBind} calls the JDK's native
      * bind; this one only remembers its port, since {@link DispatcherAccess}'s socket is bound already.
      */
     public static final class Bridge {
         public static final AtomicInteger IN_FLIGHT = new AtomicInteger();
-        public static volatile Class<?> dispatcher;
         /** The port of the last {@code realBind}; -1: none yet (the harness's check that the call got there). */
         public static int lastPort = -1;
 
