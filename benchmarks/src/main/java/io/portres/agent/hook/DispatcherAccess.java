@@ -56,8 +56,8 @@ public final class DispatcherAccess {
 
     /**
      * The dispatcher's stand-in bridge ({@link BindDispatcher#connect} reads {@code IN_FLIGHT} and looks up
-     * {@code realBind}). The real bridge's {@code realBind} calls the JDK's native
-     * bind; this one only remembers its port, since {@link DispatcherAccess}'s socket is bound already.
+     * {@code realBind}). The real bridge's {@code realBind} calls the JDK's native bind; this one only remembers its
+     * port, since {@link DispatcherAccess}'s socket is bound already.
      */
     public static final class Bridge {
         public static final AtomicInteger IN_FLIGHT = new AtomicInteger();
